@@ -1,0 +1,83 @@
+# perf-runner: every target installs what it needs first.
+#   make bench   the hazelbean suite through the agent (baseline the first time, check afterwards)
+#   make test    unit, end-to-end and provisioning tests
+# Run `make help` for the rest.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PERFAGENT := $(VENV)/bin/perfagent
+DEV_STAMP := $(VENV)/.dev.stamp
+HAZELBEAN_STAMP := $(VENV)/.hazelbean-env.stamp
+
+# Where `make bench` keeps its baselines and artifacts (override on the command line).
+BENCH_SUITE ?= benchmarks/hazelbean
+BENCH_OUTPUT ?= metrics
+BENCH_STORE ?= $(BENCH_OUTPUT)/baselines
+# Extra arguments for pytest, e.g. PYTEST_ARGS="-k store -x".
+PYTEST_ARGS ?=
+# Ansible inventory for provision / verify-runner / deregister-runner.
+INVENTORY ?= ansible/inventories/example/hosts.yml
+
+.PHONY: help venv hazelbean-env bench test test-unit test-e2e test-integration lint bench-gate \
+        provision verify-runner deregister-runner clean
+
+help:
+	@echo "make bench              run the hazelbean suite through perfagent (baseline first, then check)"
+	@echo "make test               all tests (unit, e2e, provisioning integration)"
+	@echo "make lint               ruff, mypy, ansible-lint, actionlint"
+	@echo "make bench-gate         how the regression decision performs on simulated and real noise"
+	@echo "make hazelbean-env      install hazelbean and GDAL into $(VENV) (cached)"
+	@echo "make provision INVENTORY=path    provision performance runners"
+	@echo "make verify-runner INVENTORY=path  check provisioned runners"
+	@echo "make deregister-runner INVENTORY=path  remove runners from GitHub and the hosts"
+
+venv: $(DEV_STAMP)
+
+$(DEV_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+hazelbean-env: $(HAZELBEAN_STAMP)
+
+$(HAZELBEAN_STAMP): $(DEV_STAMP) scripts/install_hazelbean_env.sh
+	bash scripts/install_hazelbean_env.sh $(VENV)
+	touch $@
+
+bench: $(HAZELBEAN_STAMP)
+	@bash scripts/bench.sh $(PERFAGENT) $(BENCH_SUITE) $(BENCH_STORE) $(BENCH_OUTPUT)
+
+test: $(DEV_STAMP) $(HAZELBEAN_STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(DEV_STAMP)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-e2e: $(DEV_STAMP)
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+test-integration: $(DEV_STAMP)
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check agent tests scripts benchmarks
+	$(VENV)/bin/ruff format --check agent tests scripts benchmarks
+	$(VENV)/bin/mypy
+	cd ansible && ../$(VENV)/bin/ansible-lint --profile production
+
+bench-gate: $(DEV_STAMP)
+	$(PY) scripts/bench_gate.py
+
+provision: $(DEV_STAMP)
+	cd ansible && ../$(VENV)/bin/ansible-playbook -i ../$(INVENTORY) playbooks/provision.yml
+
+verify-runner: $(DEV_STAMP)
+	cd ansible && ../$(VENV)/bin/ansible-playbook -i ../$(INVENTORY) playbooks/verify.yml
+
+deregister-runner: $(DEV_STAMP)
+	cd ansible && ../$(VENV)/bin/ansible-playbook -i ../$(INVENTORY) playbooks/deregister.yml
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from perfagent.cli import main
+
+main()

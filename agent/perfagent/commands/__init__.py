@@ -1,0 +1,1 @@
+"""One module per `perfagent` command; each exposes `command` (or `app` for groups)."""

@@ -1,0 +1,10 @@
+"""`perfagent compare` (being built)."""
+
+from __future__ import annotations
+
+from perfagent.errors import UsageError
+
+
+def command() -> None:
+    """Not built yet."""
+    raise UsageError("perfagent compare is not built yet")

@@ -1,0 +1,10 @@
+"""`perfagent run` (being built)."""
+
+from __future__ import annotations
+
+from perfagent.errors import UsageError
+
+
+def command() -> None:
+    """Not built yet."""
+    raise UsageError("perfagent run is not built yet")

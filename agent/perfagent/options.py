@@ -1,0 +1,91 @@
+"""Command-line options shared by several commands, with their help texts.
+
+Every option defaults to None, meaning "not given": `config.load_settings` then takes
+the value from the environment, the config file or the built-in default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from perfagent.config import Settings, load_settings
+
+Suite = Annotated[
+    Path | None,
+    typer.Option(
+        "--suite",
+        help="Suite directory of bench_*.py files. [env PERFAGENT_SUITE; default benchmarks/hazelbean]",
+        show_default=False,
+    ),
+]
+Store = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Baseline store directory. [env PERFAGENT_STORE; default metrics/baselines]",
+        show_default=False,
+    ),
+]
+Threshold = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold",
+        help="Slowdown in percent beyond which a real change is a regression. "
+        "[env PERFAGENT_THRESHOLD; default 10]",
+        show_default=False,
+    ),
+]
+OutputDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--output-dir",
+        help="Where the check's reports, exports and analysis go. [default metrics]",
+        show_default=False,
+    ),
+]
+Metric = Annotated[
+    str | None,
+    typer.Option(
+        "--metric",
+        help="What to measure: 'time' (wall clock, pyperf) or 'instructions' "
+        "(valgrind instruction counts, for machines that cannot be made quiet). [default time]",
+        show_default=False,
+    ),
+]
+Fast = Annotated[
+    bool,
+    typer.Option("--fast", help="Rough numbers quickly: pyperf's --fast (fewer processes)."),
+]
+Rigorous = Annotated[
+    bool,
+    typer.Option("--rigorous", help="More reliable numbers: pyperf's --rigorous (more processes)."),
+]
+Patterns = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-b",
+        "--benchmark",
+        help="Only benchmarks matching PATTERN (shell wildcards, or a substring); repeatable.",
+        metavar="PATTERN",
+        show_default=False,
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+def mode_from(fast: bool, rigorous: bool) -> str | None:
+    if fast and rigorous:
+        raise typer.BadParameter("--fast and --rigorous exclude each other")
+    if fast:
+        return "fast"
+    if rigorous:
+        return "rigorous"
+    return None
+
+
+def settings(**flags: Any) -> Settings:
+    """Settings with these flag values on top (None: not given)."""
+    return load_settings({k: (str(v) if isinstance(v, Path) else v) for k, v in flags.items()})
