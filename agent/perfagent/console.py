@@ -16,7 +16,9 @@ def _plain() -> bool:
 def make_console(stderr: bool = False) -> Console:
     if _plain():
         return Console(stderr=stderr, force_terminal=False, highlight=False, soft_wrap=True)
-    return Console(stderr=stderr, highlight=False)
+    # Messages on stderr are not re-wrapped: a pipe gets width 80, which would split
+    # an error line (and the file name in it) across lines.
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
 
 
 out = make_console()

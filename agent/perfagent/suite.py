@@ -8,6 +8,8 @@ benchmark it measures (`prepare_benchmark`).
 from __future__ import annotations
 
 import atexit
+import functools
+import hashlib
 import importlib.util
 import inspect
 import sys
@@ -167,7 +169,11 @@ def _describe_exception(exc: BaseException, path: Path) -> str:
 
 def _import_file(suite_path: Path, module_file: Path) -> types.ModuleType:
     """Import one file of the suite under a private module name."""
-    module_name = f"perfagent_suite_{suite_path.name}_{module_file.stem}".replace("-", "_")
+    # Keyed by the file's path: two suites with the same directory name (say "suite" in
+    # two temporary directories) must not share a cached module.
+    digest = hashlib.sha256(str(module_file.resolve()).encode()).hexdigest()[:10]
+    stem = "".join(c if c.isalnum() else "_" for c in f"{suite_path.name}_{module_file.stem}")
+    module_name = f"perfagent_suite_{stem}_{digest}"
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, module_file)
@@ -308,6 +314,12 @@ class PreparedBenchmark:
         if self.spec.options.setup is None:
             return self.spec.function()
         return self.spec.function(self._value)
+
+    def timed_callable(self) -> Callable[[], Any]:
+        """The zero-argument callable to time: `call()` without its per-call branch."""
+        if self.spec.options.setup is None:
+            return self.spec.function
+        return functools.partial(self.spec.function, self._value)
 
     def close(self) -> None:
         if self._closed or not self._has_value:

@@ -1,10 +1,107 @@
-"""`perfagent baseline` (being built)."""
+"""`perfagent baseline`: measure the suite N times and store the pooled runs as the baseline."""
 
 from __future__ import annotations
 
-from perfagent.errors import UsageError
+from typing import Annotated
+
+import typer
+
+from perfagent import options
+from perfagent.commands.run import Commit, Processes, Quiet
+
+Runs = Annotated[
+    int | None,
+    typer.Option(
+        "--runs",
+        min=1,
+        help="Suite runs pooled into the baseline; several runs let the check tell "
+        "run-to-run drift from a real change. [env PERFAGENT_BASELINE_RUNS; default 1]",
+        show_default=False,
+    ),
+]
 
 
-def command() -> None:
-    """Not built yet."""
-    raise UsageError("perfagent baseline is not built yet")
+def command(
+    suite: options.Suite = None,
+    runs: Runs = None,
+    store: options.Store = None,
+    commit: Commit = None,
+    metric: options.Metric = None,
+    fast: options.Fast = False,
+    rigorous: options.Rigorous = False,
+    processes: Processes = None,
+    quiet: Quiet = False,
+) -> None:
+    """Measure the suite and store the result as this machine's baseline.
+
+    The baseline is kept per hardware fingerprint and suite:
+    STORE/<fingerprint>/<suite>/current.json, the previous one moving to archive/
+    beside it. Nothing is written until every run has succeeded, and the write is
+    atomic: a failed, interrupted or killed run leaves the previous baseline as it was.
+
+    Examples:
+
+        perfagent baseline --runs 3
+
+        perfagent baseline --store /var/lib/perfagent/baselines --commit $GITHUB_SHA
+    """
+    from perfagent import results
+    from perfagent.console import err, out
+    from perfagent.fingerprint import collect
+    from perfagent.runner import QuietProgress, detect_commit, run_suite, summarize
+    from perfagent.store import open_store
+    from perfagent.suite import load_suite
+
+    settings = options.settings(
+        suite=suite,
+        baseline_runs=runs,
+        store=store,
+        metric=metric,
+        mode=options.mode_from(fast, rigorous),
+        processes=processes,
+    )
+    loaded = load_suite(settings.suite)
+    fingerprint = collect()
+    baseline_store = open_store(settings.store)
+    # Fail on an unwritable store now, not after an hour of measuring.
+    baseline_store.ensure_writable(fingerprint.id, loaded.name)
+    commit = commit or detect_commit()
+
+    total = settings.baseline_runs
+    suite_runs = []
+    for index in range(1, total + 1):
+        if not quiet and total > 1:
+            err.print(f"Baseline run {index} of {total}", markup=False, highlight=False)
+        suite_runs.append(
+            run_suite(
+                loaded,
+                list(loaded.benchmarks),
+                settings,
+                commit=commit,
+                progress=QuietProgress() if quiet else None,
+                fingerprint=fingerprint,
+            )
+        )
+    pooled = results.merge(suite_runs)
+    stored = baseline_store.write(fingerprint.id, loaded.name, pooled)
+
+    from rich.table import Table
+
+    table = Table(
+        title=f"baseline of suite {loaded.name} ({settings.metric}, {total} run(s))",
+        title_justify="left",
+    )
+    table.add_column("benchmark")
+    table.add_column("mean ± std dev", justify="right")
+    table.add_column("processes", justify="right")
+    for name, mean, processes_count in summarize(pooled):
+        table.add_row(name, mean, str(processes_count))
+    out.print(table)
+    out.print(
+        f"Baseline stored: {stored.location} (fingerprint {fingerprint.id}, suite "
+        f"{loaded.name}, {stored.benchmarks} benchmarks, {total} run(s), "
+        f"commit {(commit or 'unknown')[:12]})",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,10 +1,137 @@
-"""`perfagent run` (being built)."""
+"""`perfagent run`: measure a suite and write one pyperf JSON file."""
 
 from __future__ import annotations
 
-from perfagent.errors import UsageError
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from perfagent import options
+
+Output = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the pyperf JSON here. [default OUTPUT_DIR/results/benchmarks_TIME.json]",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+Processes = Annotated[
+    int | None,
+    typer.Option(
+        "--processes",
+        "-p",
+        help="Worker processes per benchmark (each is one independent sample). "
+        "[env PERFAGENT_PROCESSES; default: the suite's PROCESSES, else pyperf's 20]",
+        show_default=False,
+    ),
+]
+Values = Annotated[
+    int | None,
+    typer.Option(
+        "--values",
+        "-n",
+        help="Timed values per worker process. [default: the suite's VALUES, else pyperf's 3]",
+        show_default=False,
+    ),
+]
+Warmups = Annotated[
+    int | None,
+    typer.Option(
+        "--warmups",
+        "-w",
+        help="Untimed warm-up values per worker process. [default: the suite's, else 1]",
+        show_default=False,
+    ),
+]
+Cpus = Annotated[
+    str | None,
+    typer.Option(
+        "--cpus",
+        help="Pin workers to these CPUs, e.g. 2-3. [env PERFAGENT_CPUS; "
+        "default: the kernel's isolated CPUs, else no pinning]",
+        show_default=False,
+    ),
+]
+Commit = Annotated[
+    str | None,
+    typer.Option(
+        "--commit",
+        help="The commit measured, recorded in the results. [default $GITHUB_SHA, else git HEAD]",
+        show_default=False,
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress, only the table.")]
 
 
-def command() -> None:
-    """Not built yet."""
-    raise UsageError("perfagent run is not built yet")
+def command(
+    suite: options.Suite = None,
+    benchmark: options.Patterns = None,
+    fast: options.Fast = False,
+    rigorous: options.Rigorous = False,
+    metric: options.Metric = None,
+    output: Output = None,
+    processes: Processes = None,
+    values: Values = None,
+    warmups: Warmups = None,
+    cpus: Cpus = None,
+    commit: Commit = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run the suite's benchmarks (or those matching -b) and write one pyperf JSON file.
+
+    Each benchmark runs in pyperf worker processes, pinned to the isolated CPUs when
+    the machine has them. The file is plain pyperf JSON: `python -m pyperf stats FILE`
+    and `python -m pyperf compare_to A B` read it.
+
+    Examples:
+
+        perfagent run --suite benchmarks/example --fast
+
+        perfagent run -b 'tiling.*' -o before.json
+    """
+    from perfagent.console import out
+    from perfagent.runner import QuietProgress, detect_commit, run_suite, summarize
+    from perfagent.suite import load_suite
+
+    settings = options.settings(
+        suite=suite,
+        metric=metric,
+        mode=options.mode_from(fast, rigorous),
+        processes=processes,
+        values=values,
+        warmups=warmups,
+        cpus=cpus,
+    )
+    loaded = load_suite(settings.suite)
+    selected = loaded.select(benchmark)
+    target = output or default_output(Path(settings.output_dir))
+    result = run_suite(
+        loaded,
+        selected,
+        settings,
+        commit=commit or detect_commit(),
+        output=target,
+        progress=QuietProgress() if quiet else None,
+    )
+
+    from rich.table import Table
+
+    table = Table(title=f"suite {loaded.name} ({settings.metric})", title_justify="left")
+    table.add_column("benchmark")
+    table.add_column("mean ± std dev", justify="right")
+    table.add_column("processes", justify="right")
+    for name, mean, runs in summarize(result):
+        table.add_row(name, mean, str(runs))
+    out.print(table)
+    out.print(f"Results: {target}", markup=False, highlight=False)
+
+
+def default_output(output_dir: Path) -> Path:
+    """`<output_dir>/results/benchmarks_<UTC time>.json`, as in design.md's artifacts."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    return output_dir / "results" / f"benchmarks_{stamp}.json"

@@ -1,0 +1,518 @@
+"""What a check leaves behind and prints: the artifacts of design.md and the verdict table.
+
+Under the output directory (default `metrics`)::
+
+    reports/performance_report_<ts>.txt    human-readable, benchmark by benchmark
+    exports/performance_export_<ts>.csv    one row per benchmark
+    analysis/regression_check_<ts>.json    the same facts, machine-readable
+    results/benchmarks_<ts>.json           the raw pyperf results of this run
+    summary.md                             Markdown; also appended to $GITHUB_STEP_SUMMARY
+
+`<ts>` is the UTC time of the check, `YYYYmmdd_HHMMSS`. Every file is written
+atomically; the step summary is appended to, as GitHub expects.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyperf
+from rich.console import Console
+from rich.table import Table
+
+from perfagent import __version__, results
+from perfagent.errors import UsageError
+from perfagent.fileio import atomic_write_text
+from perfagent.stats import CONFIDENCE, Comparison, Decision, Verdict
+
+OK_MESSAGE = "Performance within acceptable limits"
+STAMP = "%Y%m%d_%H%M%S"
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+
+Change = tuple[str, object, object]
+
+_VERDICT_STYLE = {
+    Verdict.REGRESSION: "bold red",
+    Verdict.SLOWER: "yellow",
+    Verdict.FASTER: "green",
+    Verdict.SAME: "",
+}
+
+
+@dataclass(frozen=True)
+class Side:
+    """Where one side of a comparison came from."""
+
+    label: str  # "baseline" / "current"
+    location: str  # a file or a store path
+    commit: str | None = None
+    runs: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything a check (or compare) found, ready to be reported."""
+
+    comparison: Comparison
+    threshold: float  # the global threshold in percent (per-benchmark ones are on decisions)
+    metric: str
+    suite: str | None
+    fingerprint: str | None
+    base: Side
+    head: Side
+    software_changes: list[Change] = field(default_factory=list)
+    confirmation_runs: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def regressed(self) -> bool:
+        return bool(self.comparison.regressions)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.regressed else 0
+
+    @property
+    def stamp(self) -> str:
+        return self.timestamp.strftime(STAMP)
+
+
+# --- facts ------------------------------------------------------------------------
+
+
+def _flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, Mapping):
+            flat.update(_flatten(item, f"{name}."))
+        else:
+            flat[name] = item
+    return flat
+
+
+def software_changes(
+    base: Mapping[str, Any] | None, head: Mapping[str, Any] | None
+) -> list[Change]:
+    """Software fields (OS, kernel, Python, packages.<name>) that differ: (field, base, head).
+
+    They do not block a comparison, but a report must say so: a new numpy can explain
+    a change that the code under test did not cause.
+    """
+    if not base or not head:
+        return []
+    from perfagent.fingerprint import differences
+
+    return differences(_flatten(base), _flatten(head))
+
+
+def final_line(outcome: Outcome) -> str:
+    """The last line a check prints: the verdict design.md fixes."""
+    decisions = outcome.comparison.decisions
+    regressions = outcome.comparison.regressions
+    if not regressions:
+        return f"{OK_MESSAGE} ({len(decisions)} benchmarks, threshold {_pct(outcome.threshold)})"
+    thresholds = sorted({d.threshold for d in regressions})
+    shown = "/".join(_pct(t) for t in thresholds)
+    names = ", ".join(f"{d.name} ({_signed_pct(d.change_percent)})" for d in regressions)
+    return (
+        f"Performance regression > {shown} detected in {len(regressions)} of "
+        f"{len(decisions)} benchmarks: {names}"
+    )
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}%"
+
+
+def _signed_pct(value: float) -> str:
+    return f"{value:+.1f}%"
+
+
+def format_quantity(value: float, unit: str) -> str:
+    """A value in pyperf's unit, scaled for reading: 1.23 ms, 4,567,890 instr."""
+    if not math.isfinite(value):
+        return str(value)
+    if unit == "second":
+        for scale, suffix in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns")):
+            if abs(value) >= scale or suffix == "ns":
+                return f"{value / scale:.3g} {suffix}"
+    if unit == "integer":
+        return f"{value:,.0f}"
+    if unit == "byte":
+        return f"{value:,.0f} B"
+    return f"{value:.4g}"
+
+
+def _absent(value: object) -> object:
+    return "(absent)" if value is None else value
+
+
+def _interval(d: Decision) -> str:
+    return f"[{d.low:.3f}, {d.high:.3f}]"
+
+
+def _side_text(mean: float, std: float, unit: str) -> str:
+    return f"{format_quantity(mean, unit)} ± {format_quantity(std, unit)}"
+
+
+def _confidence_label() -> str:
+    return f"{CONFIDENCE * 100:g}%"
+
+
+# --- the artifacts ----------------------------------------------------------------
+
+
+def text_report(outcome: Outcome) -> str:
+    """The human-readable report, benchmark by benchmark."""
+    lines = [
+        "perfagent performance check",
+        "=" * 60,
+        f"Date (UTC):      {outcome.timestamp.strftime('%Y-%m-%d %H:%M:%S')}",
+        f"Suite:           {outcome.suite or 'unknown'}",
+        f"Fingerprint:     {outcome.fingerprint or 'none recorded'}",
+        f"Metric:          {outcome.metric}",
+        f"Threshold:       {_pct(outcome.threshold)} (per benchmark where configured)",
+        f"Baseline:        {_side_line(outcome.base)}",
+        f"Current:         {_side_line(outcome.head)}",
+        "",
+        "Method: the unit is the worker process (its mean); the ratio current/baseline",
+        f"has a {_confidence_label()} interval that includes run-to-run drift. A regression "
+        "needs the ratio",
+        "beyond 1 + threshold and the whole interval above 1.",
+        "",
+    ]
+    for d in outcome.comparison.decisions:
+        lines += [
+            f"{d.name}: {d.verdict.value.upper()}",
+            f"  baseline  {_side_text(d.base.mean, d.base.std, d.unit)} "
+            f"({d.base.n_processes} processes, {d.base.n_runs} runs)",
+            f"  current   {_side_text(d.head.mean, d.head.std, d.unit)} "
+            f"({d.head.n_processes} processes, {d.head.n_runs} runs)",
+            f"  ratio     {d.ratio:.3f} ({_signed_pct(d.change_percent)}), "
+            f"{_confidence_label()} interval {_interval(d)}, threshold {_pct(d.threshold)}",
+        ]
+        confirmations = outcome.confirmation_runs.get(d.name, 0)
+        if confirmations:
+            lines.append(f"  measured again {confirmations} time(s) before deciding")
+        if d.note:
+            lines.append(f"  note: {d.note}")
+        lines.append("")
+    for name in outcome.comparison.only_in_base:
+        lines += [f"{name}: MISSING (in the baseline, not measured now)", ""]
+    for name in outcome.comparison.only_in_head:
+        lines += [f"{name}: NEW (no baseline yet; not judged)", ""]
+    lines += _software_lines(outcome.software_changes)
+    lines += [f"Note: {note}" for note in outcome.notes]
+    lines += ["", final_line(outcome), ""]
+    return "\n".join(lines)
+
+
+def _side_line(side: Side) -> str:
+    parts = [side.location]
+    if side.commit:
+        parts.append(f"commit {side.commit[:12]}")
+    if side.runs:
+        parts.append(f"{side.runs} run(s)")
+    return ", ".join(parts)
+
+
+def _software_lines(changes: list[Change]) -> list[str]:
+    if not changes:
+        return []
+    lines = ["Software differs from the baseline's (not blocking, but it may explain a change):"]
+    lines += [f"  {key}: {_absent(old)} -> {_absent(new)}" for key, old, new in changes]
+    return [*lines, ""]
+
+
+CSV_COLUMNS = (
+    "benchmark",
+    "verdict",
+    "threshold_pct",
+    "ratio",
+    "change_pct",
+    "ci_low",
+    "ci_high",
+    "baseline_mean",
+    "baseline_std",
+    "baseline_processes",
+    "baseline_runs",
+    "current_mean",
+    "current_std",
+    "current_processes",
+    "current_runs",
+    "unit",
+    "confirmation_runs",
+)
+
+
+def csv_export(outcome: Outcome) -> str:
+    """One row per benchmark: both sides' statistics, ratio, interval, verdict."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for d in outcome.comparison.decisions:
+        writer.writerow(
+            [
+                d.name,
+                d.verdict.value,
+                f"{d.threshold:g}",
+                f"{d.ratio:.6f}",
+                f"{d.change_percent:.3f}",
+                f"{d.low:.6f}",
+                f"{d.high:.6f}",
+                repr(d.base.mean),
+                repr(d.base.std),
+                d.base.n_processes,
+                d.base.n_runs,
+                repr(d.head.mean),
+                repr(d.head.std),
+                d.head.n_processes,
+                d.head.n_runs,
+                d.unit,
+                outcome.confirmation_runs.get(d.name, 0),
+            ]
+        )
+    empty = [""] * (len(CSV_COLUMNS) - 2)
+    for name in outcome.comparison.only_in_base:
+        writer.writerow([name, "missing", *empty])
+    for name in outcome.comparison.only_in_head:
+        writer.writerow([name, "new", *empty])
+    return buffer.getvalue()
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def analysis(outcome: Outcome, results_file: str | None = None) -> dict[str, Any]:
+    """The machine-readable verdict: the same facts as the report."""
+    return {
+        "perfagent_version": __version__,
+        "timestamp": outcome.timestamp.isoformat(),
+        "suite": outcome.suite,
+        "fingerprint": outcome.fingerprint,
+        "metric": outcome.metric,
+        "threshold_pct": outcome.threshold,
+        "confidence": CONFIDENCE,
+        "regression_detected": outcome.regressed,
+        "exit_code": outcome.exit_code,
+        "message": final_line(outcome),
+        "baseline": _side_dict(outcome.base),
+        "current": {**_side_dict(outcome.head), "results_file": results_file},
+        "benchmarks": [
+            {
+                "name": d.name,
+                "verdict": d.verdict.value,
+                "threshold_pct": d.threshold,
+                "ratio": d.ratio,
+                "change_pct": d.change_percent,
+                "ci_low": d.low,
+                "ci_high": d.high,
+                "df": _finite(d.df),
+                "between_run_variance_estimated": d.between_run_estimated,
+                "unit": d.unit,
+                "baseline": _summary_dict(d.base),
+                "current": _summary_dict(d.head),
+                "confirmation_runs": outcome.confirmation_runs.get(d.name, 0),
+                "note": d.note or None,
+            }
+            for d in outcome.comparison.decisions
+        ],
+        "only_in_baseline": outcome.comparison.only_in_base,
+        "only_in_current": outcome.comparison.only_in_head,
+        "software_changes": [
+            {"field": key, "baseline": old, "current": new}
+            for key, old, new in outcome.software_changes
+        ],
+        "notes": outcome.notes,
+    }
+
+
+def _side_dict(side: Side) -> dict[str, Any]:
+    return {"location": side.location, "commit": side.commit, "runs": side.runs}
+
+
+def _summary_dict(summary: Any) -> dict[str, Any]:
+    return {
+        "mean": summary.mean,
+        "std": summary.std,
+        "processes": summary.n_processes,
+        "runs": summary.n_runs,
+    }
+
+
+def summary_markdown(outcome: Outcome) -> str:
+    """A Markdown table for pull-request summaries."""
+    icon = ":x:" if outcome.regressed else ":white_check_mark:"
+    lines = [
+        f"### {icon} Performance check: {outcome.suite or 'results'}",
+        "",
+        f"Metric `{outcome.metric}`, threshold {_pct(outcome.threshold)}, fingerprint "
+        f"`{outcome.fingerprint or 'none'}`, baseline commit "
+        f"`{(outcome.base.commit or 'unknown')[:12]}`.",
+        "",
+        f"| Benchmark | Baseline | Current | Change | {_confidence_label()} interval | Verdict |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for d in outcome.comparison.decisions:
+        verdict = f"**{d.verdict.value}**" if d.regressed else d.verdict.value
+        lines.append(
+            f"| `{d.name}` | {_side_text(d.base.mean, d.base.std, d.unit)} | "
+            f"{_side_text(d.head.mean, d.head.std, d.unit)} | {_signed_pct(d.change_percent)} "
+            f"| {_interval(d)} | {verdict} |"
+        )
+    for name in outcome.comparison.only_in_base:
+        lines.append(f"| `{name}` | | | | | missing |")
+    for name in outcome.comparison.only_in_head:
+        lines.append(f"| `{name}` | | | | | new |")
+    lines.append("")
+    if outcome.software_changes:
+        lines.append("> Software differs from the baseline's (not blocking):")
+        lines += [
+            f"> `{key}`: {_absent(old)} → {_absent(new)}  "
+            for key, old, new in outcome.software_changes
+        ]
+        lines.append("")
+    lines += [f"> {note}" for note in outcome.notes]
+    lines += [f"**{final_line(outcome)}**", ""]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    report: Path
+    export: Path
+    analysis: Path
+    results: Path | None
+    summary: Path
+    step_summary: Path | None = None
+
+    def paths(self) -> list[Path]:
+        found = [self.report, self.export, self.analysis, self.results, self.summary]
+        return [p for p in found if p is not None]
+
+
+def write_artifacts(
+    outcome: Outcome,
+    output_dir: str | Path,
+    head: pyperf.BenchmarkSuite | None,
+    environ: Mapping[str, str] | None = None,
+) -> Artifacts:
+    """Write every artifact of a check under `output_dir`; returns their paths.
+
+    A directory that cannot be written is a UsageError naming it (exit 2).
+    """
+    environ = os.environ if environ is None else environ
+    root = Path(output_dir)
+    stamp = _free_stamp(root, outcome.stamp)
+    paths = Artifacts(
+        report=root / "reports" / f"performance_report_{stamp}.txt",
+        export=root / "exports" / f"performance_export_{stamp}.csv",
+        analysis=root / "analysis" / f"regression_check_{stamp}.json",
+        results=root / "results" / f"benchmarks_{stamp}.json" if head is not None else None,
+        summary=root / "summary.md",
+    )
+    results_file = str(paths.results) if paths.results else None
+    writes: list[tuple[Path, str]] = [
+        (paths.report, text_report(outcome)),
+        (paths.export, csv_export(outcome)),
+        (paths.analysis, json.dumps(analysis(outcome, results_file), indent=2) + "\n"),
+        (paths.summary, summary_markdown(outcome)),
+    ]
+    try:
+        for path, text in writes:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, text)
+    except OSError as exc:
+        raise UsageError(
+            f"output directory {root}: cannot write {path}: {exc.strerror or exc} "
+            "(set --output-dir to a writable directory)"
+        ) from None
+    if head is not None and paths.results is not None:
+        results.write(head, paths.results)
+    step_summary = append_step_summary(summary_markdown(outcome), environ)
+    return Artifacts(**{**paths.__dict__, "step_summary": step_summary})
+
+
+def _free_stamp(root: Path, stamp: str) -> str:
+    """The timestamp, suffixed when a check in the same second already used it."""
+    candidate, counter = stamp, 1
+    while (root / "reports" / f"performance_report_{candidate}.txt").exists():
+        candidate = f"{stamp}_{counter}"
+        counter += 1
+    return candidate
+
+
+def append_step_summary(markdown: str, environ: Mapping[str, str]) -> Path | None:
+    """Append to $GITHUB_STEP_SUMMARY when it is set (GitHub renders it on the run page)."""
+    target = environ.get(STEP_SUMMARY_ENV, "").strip()
+    if not target:
+        return None
+    path = Path(target)
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(markdown + "\n")
+    except OSError as exc:
+        raise UsageError(
+            f"{STEP_SUMMARY_ENV}={target}: cannot append the summary: {exc.strerror or exc}"
+        ) from None
+    return path
+
+
+# --- the console ------------------------------------------------------------------
+
+
+def verdict_table(decisions: Iterable[Decision], title: str | None = None) -> Table:
+    """The verdict table printed by check and compare.
+
+    Means only (the spreads are in the report and the export), so that it fits an
+    80-column CI log; a name too long for it folds rather than being cut.
+    """
+    table = Table(title=title, show_lines=False, title_justify="left")
+    table.add_column("Benchmark", overflow="fold")
+    table.add_column("Baseline", justify="right", no_wrap=True)
+    table.add_column("Current", justify="right", no_wrap=True)
+    table.add_column("Change", justify="right", no_wrap=True)
+    table.add_column(f"{_confidence_label()} interval", justify="center", no_wrap=True)
+    table.add_column("Verdict", no_wrap=True)
+    for d in decisions:
+        style = _VERDICT_STYLE[d.verdict]
+        table.add_row(
+            d.name,
+            format_quantity(d.base.mean, d.unit),
+            format_quantity(d.head.mean, d.unit),
+            _signed_pct(d.change_percent),
+            f"{d.low:.3f}-{d.high:.3f}",
+            f"[{style}]{d.verdict.value}[/]" if style else d.verdict.value,
+        )
+    return table
+
+
+def print_outcome(outcome: Outcome, console: Console) -> None:
+    """The verdict table, notes, and the final line (always last)."""
+    console.print(verdict_table(outcome.comparison.decisions))
+    for name in outcome.comparison.only_in_base:
+        console.print(f"{name}: in the baseline but not measured now", markup=False)
+    for name in outcome.comparison.only_in_head:
+        console.print(f"{name}: new, no baseline yet (not judged)", markup=False)
+    for key, old, new in outcome.software_changes:
+        console.print(
+            f"note: software differs from the baseline's: {key}: {_absent(old)} -> "
+            f"{_absent(new)}",
+            markup=False,
+            highlight=False,
+        )
+    for note in outcome.notes:
+        console.print(f"note: {note}", markup=False)
+    console.print(final_line(outcome), markup=False, highlight=False, soft_wrap=True)

@@ -1,0 +1,435 @@
+"""The baseline store: one current baseline per hardware fingerprint and suite.
+
+Layout of the directory store (design.md)::
+
+    <store>/<fingerprint-id>/<suite>/current.json            the baseline in force
+    <store>/<fingerprint-id>/<suite>/archive/<UTC>_<commit>.json  the ones it replaced
+    <store>/<fingerprint-id>/<suite>/.lock                    held while writing
+
+Every file is pyperf JSON. Writes are atomic (`fileio.atomic_write_bytes`) and
+locked (`filelock`), and the previous baseline is archived before the new one
+replaces it; readers need no lock, since a file is only ever replaced whole.
+
+Commands talk to a `BaselineStore` (a Protocol), not to directories, because a store
+kept on a git branch is planned; `open_store` picks the implementation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyperf
+from filelock import FileLock, Timeout
+
+from perfagent import results
+from perfagent.errors import PerfAgentError, StoreError
+from perfagent.fileio import atomic_write_bytes
+
+CURRENT = "current.json"
+ARCHIVE = "archive"
+LOCK = ".lock"
+# Writers hold the lock for milliseconds (archive + rename), so waiting longer than
+# this means a stuck process, not a busy one.
+LOCK_TIMEOUT = 60.0
+_ARCHIVE_STAMP = "%Y%m%dT%H%M%SZ"
+_ARCHIVE_NAME = re.compile(r"^(\d{8}T\d{6}Z)_([^/]+?)(?:-(\d+))?\.json$")
+_SAFE_COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+Difference = tuple[str, object, object]
+
+
+@dataclass(frozen=True)
+class StoredBaseline:
+    """What a listing shows of one stored baseline (current or archived)."""
+
+    fingerprint: str
+    suite: str
+    location: str
+    archived: bool
+    commit: str | None = None
+    date: datetime | None = None  # when it was measured (UTC)
+    benchmarks: int = 0
+    runs: int = 0
+    metric: str | None = None
+    hardware: dict[str, Any] | None = None
+    error: str | None = None  # set when the file cannot be read
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "suite": self.suite,
+            "location": self.location,
+            "archived": self.archived,
+            "commit": self.commit,
+            "date": self.date.isoformat() if self.date else None,
+            "benchmarks": self.benchmarks,
+            "runs": self.runs,
+            "metric": self.metric,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class NearestBaseline:
+    """The stored baseline closest to this machine, and how its hardware differs."""
+
+    baseline: StoredBaseline
+    differences: list[Difference]
+
+
+class BaselineStore(Protocol):
+    """What the commands need from a baseline store."""
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages."""
+        ...
+
+    def read(self, fingerprint: str, suite: str) -> pyperf.BenchmarkSuite | None:
+        """The current baseline, or None when there is none."""
+        ...
+
+    def ensure_writable(self, fingerprint: str, suite: str) -> None:
+        """Raise StoreError now if `write` would fail later (before a long run)."""
+        ...
+
+    def write(
+        self, fingerprint: str, suite: str, baseline: pyperf.BenchmarkSuite
+    ) -> StoredBaseline:
+        """Make `baseline` the current one, archiving the previous."""
+        ...
+
+    def entries(self, *, archived: bool = False) -> list[StoredBaseline]:
+        """Every current baseline (and the archived ones when asked)."""
+        ...
+
+    def prune(
+        self, *, keep: int | None = None, before: datetime | None = None, dry_run: bool = False
+    ) -> list[StoredBaseline]:
+        """Delete archived baselines beyond the newest `keep` per fingerprint and suite,
+        and those measured before `before`; return what was (or would be) deleted."""
+        ...
+
+
+def describe(
+    baseline: pyperf.BenchmarkSuite,
+    *,
+    fingerprint: str,
+    suite: str,
+    location: str,
+    archived: bool,
+) -> StoredBaseline:
+    """The listing facts of a loaded baseline."""
+    return StoredBaseline(
+        fingerprint=fingerprint,
+        suite=suite,
+        location=location,
+        archived=archived,
+        commit=results.commit(baseline),
+        date=_measured_at(baseline),
+        benchmarks=len(baseline),
+        runs=len(results.run_ids(baseline)),
+        metric=results.metric(baseline),
+        hardware=results.hardware(baseline),
+    )
+
+
+def _measured_at(baseline: pyperf.BenchmarkSuite) -> datetime | None:
+    text = results.measured_at(baseline)
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    # pyperf records local time without a zone; astimezone reads a naive time as local.
+    return when.astimezone(UTC)
+
+
+def _check_component(value: str, what: str) -> str:
+    if not _SAFE_COMPONENT.match(value):
+        raise StoreError(f"{what} {value!r} cannot name a directory of the baseline store")
+    return value
+
+
+class DirectoryStore:
+    """The default store: a directory tree, see the module docstring."""
+
+    def __init__(self, root: str | os.PathLike[str], *, lock_timeout: float = LOCK_TIMEOUT):
+        self.root = Path(root)
+        self.lock_timeout = lock_timeout
+
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
+    def __repr__(self) -> str:
+        return f"DirectoryStore({self.location!r})"
+
+    # --- paths ---------------------------------------------------------------------
+
+    def directory(self, fingerprint: str, suite: str) -> Path:
+        return (
+            self.root
+            / _check_component(fingerprint, "fingerprint id")
+            / _check_component(suite, "suite name")
+        )
+
+    def current_path(self, fingerprint: str, suite: str) -> Path:
+        return self.directory(fingerprint, suite) / CURRENT
+
+    # --- reading -------------------------------------------------------------------
+
+    def read(self, fingerprint: str, suite: str) -> pyperf.BenchmarkSuite | None:
+        path = self.current_path(fingerprint, suite)
+        if not path.exists():
+            if self.root.exists() and not self.root.is_dir():
+                raise StoreError(f"baseline store {self.root} is a file, not a directory")
+            return None
+        return results.load(path)
+
+    def entries(self, *, archived: bool = False) -> list[StoredBaseline]:
+        if not self.root.exists():
+            return []
+        if not self.root.is_dir():
+            raise StoreError(f"baseline store {self.root} is a file, not a directory")
+        found: list[StoredBaseline] = []
+        for fingerprint, suite, directory in self._suite_directories():
+            files = [(directory / CURRENT, False)] if (directory / CURRENT).is_file() else []
+            if archived:
+                files.extend((path, True) for path in self._archived(directory))
+            for path, is_archived in files:
+                found.append(self._entry(fingerprint, suite, path, is_archived))
+        return found
+
+    def _entry(self, fingerprint: str, suite: str, path: Path, archived: bool) -> StoredBaseline:
+        try:
+            return describe(
+                results.load(path),
+                fingerprint=fingerprint,
+                suite=suite,
+                location=str(path),
+                archived=archived,
+            )
+        except PerfAgentError as exc:
+            # One damaged file must not hide the rest of the store from a listing.
+            return StoredBaseline(
+                fingerprint=fingerprint,
+                suite=suite,
+                location=str(path),
+                archived=archived,
+                date=_archive_date(path) if archived else None,
+                error=str(exc),
+            )
+
+    def _suite_directories(self) -> Iterator[tuple[str, str, Path]]:
+        try:
+            fingerprints = sorted(p for p in self.root.iterdir() if p.is_dir())
+        except OSError as exc:
+            raise StoreError(
+                f"baseline store {self.root}: cannot list it: {exc.strerror or exc}"
+            ) from None
+        for fingerprint_dir in fingerprints:
+            if fingerprint_dir.name.startswith("."):
+                continue
+            for suite_dir in sorted(p for p in fingerprint_dir.iterdir() if p.is_dir()):
+                if (suite_dir / CURRENT).is_file() or (suite_dir / ARCHIVE).is_dir():
+                    yield fingerprint_dir.name, suite_dir.name, suite_dir
+
+    @staticmethod
+    def _archived(directory: Path) -> list[Path]:
+        """Archived baselines of one fingerprint and suite, newest first."""
+        archive = directory / ARCHIVE
+        if not archive.is_dir():
+            return []
+        names = [p for p in archive.iterdir() if p.is_file() and _ARCHIVE_NAME.match(p.name)]
+        return sorted(names, key=_archive_sort_key, reverse=True)
+
+    # --- writing -------------------------------------------------------------------
+
+    def ensure_writable(self, fingerprint: str, suite: str) -> None:
+        directory = self.directory(fingerprint, suite)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            probe = directory / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise StoreError(
+                f"baseline store {self.root}: cannot write to {directory}: "
+                f"{exc.strerror or exc} (set --store or PERFAGENT_STORE to a writable directory)"
+            ) from None
+
+    @contextlib.contextmanager
+    def _locked(self, directory: Path) -> Iterator[None]:
+        lock_path = directory / LOCK
+        try:
+            with FileLock(str(lock_path), timeout=self.lock_timeout):
+                yield
+        except Timeout:
+            raise StoreError(
+                f"baseline store {self.root}: {lock_path} is held by another perfagent "
+                f"for more than {self.lock_timeout:g} s; if no other run is writing, "
+                "delete the lock file"
+            ) from None
+
+    def write(
+        self, fingerprint: str, suite: str, baseline: pyperf.BenchmarkSuite
+    ) -> StoredBaseline:
+        directory = self.directory(fingerprint, suite)
+        data = results.dump_bytes(baseline)
+        self.ensure_writable(fingerprint, suite)
+        current = directory / CURRENT
+        try:
+            with self._locked(directory):
+                if current.exists():
+                    self._archive(directory, current)
+                atomic_write_bytes(current, data)
+        except OSError as exc:
+            raise StoreError(
+                f"baseline store {self.root}: cannot write {current}: {exc.strerror or exc}"
+            ) from None
+        return describe(
+            baseline,
+            fingerprint=fingerprint,
+            suite=suite,
+            location=str(current),
+            archived=False,
+        )
+
+    def _archive(self, directory: Path, current: Path) -> Path:
+        """Copy the current baseline into the archive (the caller holds the lock).
+
+        A copy, not a rename: current.json stays in place until the new baseline
+        atomically replaces it, so no reader ever finds the store without one.
+        """
+        data = current.read_bytes()
+        try:
+            previous = results.loads(data, str(current))
+            when = _measured_at(previous)
+            commit = results.commit(previous)
+        except PerfAgentError:
+            # A damaged baseline is still archived (as evidence), under its mtime.
+            when, commit = None, None
+        if when is None:
+            when = datetime.fromtimestamp(current.stat().st_mtime, UTC)
+        archive = directory / ARCHIVE
+        archive.mkdir(exist_ok=True)
+        stem = f"{when.strftime(_ARCHIVE_STAMP)}_{_commit_label(commit)}"
+        target = archive / f"{stem}.json"
+        counter = 1
+        while target.exists():
+            target = archive / f"{stem}-{counter}.json"
+            counter += 1
+        atomic_write_bytes(target, data)
+        return target
+
+    # --- pruning -------------------------------------------------------------------
+
+    def prune(
+        self, *, keep: int | None = None, before: datetime | None = None, dry_run: bool = False
+    ) -> list[StoredBaseline]:
+        if keep is None and before is None:
+            raise StoreError("prune needs --keep N or --before DATE (or both)")
+        if keep is not None and keep < 0:
+            raise StoreError(f"--keep must be 0 or more, got {keep}")
+        if not self.root.is_dir():
+            return []
+        removed: list[StoredBaseline] = []
+        for fingerprint, suite, directory in list(self._suite_directories()):
+            with self._locked(directory):
+                for index, path in enumerate(self._archived(directory)):
+                    date = _archive_date(path)
+                    beyond_keep = keep is not None and index >= keep
+                    too_old = before is not None and date is not None and date < before
+                    if not (beyond_keep or too_old):
+                        continue
+                    removed.append(
+                        StoredBaseline(
+                            fingerprint=fingerprint,
+                            suite=suite,
+                            location=str(path),
+                            archived=True,
+                            date=date,
+                        )
+                    )
+                    if not dry_run:
+                        try:
+                            path.unlink()
+                        except OSError as exc:
+                            raise StoreError(
+                                f"baseline store {self.root}: cannot delete {path}: "
+                                f"{exc.strerror or exc}"
+                            ) from None
+        return removed
+
+
+def _commit_label(commit: str | None) -> str:
+    if not commit:
+        return "nocommit"
+    label = re.sub(r"[^A-Za-z0-9._-]", "-", commit)[:12]
+    return label or "nocommit"
+
+
+def _archive_sort_key(path: Path) -> tuple[str, int]:
+    match = _ARCHIVE_NAME.match(path.name)
+    assert match is not None  # only matching names reach here
+    return match.group(1), int(match.group(3) or 0)
+
+
+def _archive_date(path: Path) -> datetime | None:
+    match = _ARCHIVE_NAME.match(path.name)
+    if not match:
+        return None
+    return datetime.strptime(match.group(1), _ARCHIVE_STAMP).replace(tzinfo=UTC)
+
+
+def open_store(location: str | os.PathLike[str]) -> BaselineStore:
+    """The store at `location`: `git+<url>#<branch>` is a git store (`store_git`),
+    anything else a directory."""
+    if os.fspath(location).startswith("git+"):
+        from perfagent.store_git import GitStore
+
+        return GitStore(os.fspath(location))
+    return DirectoryStore(location)
+
+
+def nearest_baseline(
+    store: BaselineStore,
+    suite: str,
+    hardware: dict[str, Any],
+    differences: Callable[[dict[str, Any], dict[str, Any]], list[Difference]] | None = None,
+) -> NearestBaseline | None:
+    """The current baseline of `suite` whose hardware differs least from `hardware`.
+
+    Used to explain an exit 3: which stored machine is closest and in what it differs.
+    Ties go to the most recently measured. Differences are (field, stored, this).
+    """
+    if differences is None:
+        from perfagent.fingerprint import differences as hardware_differences
+
+        differences = hardware_differences
+    best: NearestBaseline | None = None
+    for entry in store.entries():
+        if entry.suite != suite or entry.hardware is None:
+            continue
+        diff = differences(entry.hardware, hardware)
+        candidate = NearestBaseline(baseline=entry, differences=diff)
+        if best is None or _closer(candidate, best):
+            best = candidate
+    return best
+
+
+def _closer(a: NearestBaseline, b: NearestBaseline) -> bool:
+    if len(a.differences) != len(b.differences):
+        return len(a.differences) < len(b.differences)
+    a_date = a.baseline.date or datetime.min.replace(tzinfo=UTC)
+    b_date = b.baseline.date or datetime.min.replace(tzinfo=UTC)
+    return a_date > b_date

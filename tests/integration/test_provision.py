@@ -1,0 +1,239 @@
+"""Provision real systemd hosts (Debian 12 booted with systemd-nspawn in network
+namespaces of their own) over SSH with the playbooks, against a GitHub API double
+and a release server double; then re-run, change labels, verify and deregister."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, TIMINGS, ProvisioningLab
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+RUNNER_USER = "github-runner"
+RUNNER_DIR = "/opt/actions-runner"
+SERVICE = "actions-runner"
+STORE = "/var/lib/perfagent/baselines"
+ENV_PREFIX = "/opt/micromamba/envs/hazelbean_env"
+SCOPE = "repos/perf-lab/hazelbean"
+
+
+def _cpu_sets():
+    path = REPO / "ansible/roles/perf_tuning/filter_plugins/cpu_sets.py"
+    spec = importlib.util.spec_from_file_location("cpu_sets", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def expected_partition(host) -> dict[str, str]:
+    lscpu = host.ssh("lscpu --parse=CPU,CORE,SOCKET --online").stdout
+    return _cpu_sets().cpu_partition(lscpu, 1, "")
+
+
+def runner_double_calls(host) -> list[dict]:
+    text = host.ssh("cat /var/tmp/actions-runner-double/calls-*.jsonl 2>/dev/null || true").stdout
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def secrets_of(pl: ProvisioningLab) -> list[str]:
+    """Every token the run has seen: the access token and each one-time token issued."""
+    return [pl.access_token, *pl.api._tokens.keys()]
+
+
+def assert_no_secret_in(text: str, pl: ProvisioningLab, where: str) -> None:
+    for secret in secrets_of(pl):
+        assert secret not in text, f"a token appears in {where}"
+
+
+def assert_no_secret_on_command_lines(pl: ProvisioningLab) -> None:
+    script = "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f 2>/dev/null; echo; done"
+    for host in pl.hosts:
+        assert_no_secret_in(host.ssh(script).stdout, pl, f"a command line on {host.name}")
+    local = "\n".join(
+        p.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        for p in Path("/proc").glob("[0-9]*/cmdline")
+        if p.exists()
+    )
+    assert_no_secret_in(local, pl, "a command line on this machine")
+
+
+def test_converge(provisioning_lab: ProvisioningLab) -> None:
+    pl = provisioning_lab
+    run = pl.playbook("provision.yml")
+    TIMINGS["provision.yml, converge"] = run.seconds
+    assert run.returncode == 0, run.output[-6000:]
+    assert all(counts.get("failed", 0) == 0 for counts in run.recap.values())
+    assert_no_secret_in(run.output, pl, "Ansible's output")
+    assert_no_secret_on_command_lines(pl)
+
+    for host in pl.hosts:
+        cpus = expected_partition(host)
+        fingerprint = json.loads(host.ssh("perfagent fingerprint --json").stdout)
+        hw_label = f"perf-hw-{fingerprint['id']}"
+
+        # perf_tuning: files, units and drop-ins (the kernel itself is read-only here)
+        grub = host.ssh("cat /etc/default/grub.d/60-perf-runner.cfg").stdout
+        bench, housekeeping = cpus["benchmark"], cpus["housekeeping"]
+        for arg in (f"isolcpus=managed_irq,domain,{bench}", f"nohz_full={bench}", f"rcu_nocbs={bench}",
+                    f"irqaffinity={housekeeping}"):  # fmt: skip
+            assert arg in grub
+        assert f"IRQBALANCE_BANNED_CPULIST={bench}" in host.ssh("cat /etc/default/irqbalance").stdout
+        manager = host.ssh("cat /etc/systemd/system.conf.d/60-perf-runner-housekeeping.conf").stdout
+        assert "CPUAffinity=" + housekeeping.replace(",", " ") in manager.replace("-", "-")
+        assert host.ssh("systemctl is-enabled perf-runner-cpufreq.service").stdout.strip() == "enabled"
+        assert "scaling_min_freq" in host.ssh("cat /usr/local/sbin/perf-runner-cpufreq").stdout
+        sysctl = host.ssh("cat /etc/sysctl.d/60-perf-runner.conf").stdout
+        for line in ("kernel.perf_event_max_sample_rate = 1", "kernel.nmi_watchdog = 0", "vm.swappiness = 10"):
+            assert line in sysctl
+        tmpfiles = host.ssh("cat /etc/tmpfiles.d/perf-runner.conf").stdout
+        assert "transparent_hugepage/enabled - - - - never" in tmpfiles
+        assert "workqueue/cpumask" in tmpfiles
+        timer = host.ssh("cat /etc/systemd/system/apt-daily-upgrade.timer.d/60-perf-runner-window.conf").stdout
+        assert "OnCalendar=Sun *-*-* 03:00:00" in timer and "Persistent=false" in timer
+        assert "not settable in a container" in run.output  # skipped with a message, not failed
+
+        # conda_env: micromamba checked and installed, env created from the file once
+        assert host.ssh("micromamba --version").stdout.strip()
+        env_spec = host.ssh(f"cat {ENV_PREFIX}/conda-meta/double.json").stdout
+        local_spec = (REPO / "runner-config/environment.yml").read_bytes()
+        assert json.loads(env_spec)["spec_sha256"] == __import__("hashlib").sha256(local_spec).hexdigest()
+        assert host.ssh(f"stat -c %U {ENV_PREFIX}").stdout.strip() == RUNNER_USER
+
+        # perfagent: installed into the env, config and store
+        assert host.ssh("readlink /usr/local/bin/perfagent").stdout.strip() == f"{ENV_PREFIX}/bin/perfagent"
+        config = host.ssh("cat /etc/perfagent/perfagent.toml").stdout
+        assert f'store = "{STORE}"' in config and f'cpus = "{bench}"' in config
+        assert host.ssh(f"stat -c %U {STORE}").stdout.strip() == RUNNER_USER
+
+        # github_runner: user without sudo, unit, drop-in, service
+        passwd = host.ssh(f"getent passwd {RUNNER_USER}").stdout
+        assert passwd.split(":")[5] == f"/home/{RUNNER_USER}"
+        assert "sudo" not in host.ssh(f"id -nG {RUNNER_USER}").stdout.split()
+        assert "not allowed to run sudo" in host.ssh(f"sudo -l -U {RUNNER_USER}").stdout
+        assert host.ssh(f"test -e /etc/sudoers.d/{RUNNER_USER}", check=False).returncode != 0
+        unit = host.ssh(f"cat /etc/systemd/system/{SERVICE}.service").stdout
+        assert f"User={RUNNER_USER}" in unit and f"ExecStart={RUNNER_DIR}/run.sh" in unit
+        dropin = host.ssh(f"cat /etc/systemd/system/{SERVICE}.service.d/50-perf-runner.conf").stdout
+        assert f"CPUAffinity={bench}" in dropin
+        assert f"Environment=PERFAGENT_STORE={STORE}" in dropin
+        assert host.ssh(f"systemctl is-active {SERVICE}").stdout.strip() == "active"
+        assert host.ssh(f"systemctl is-enabled {SERVICE}").stdout.strip() == "enabled"
+        pid = host.ssh(f"systemctl show -p MainPID --value {SERVICE}").stdout.strip()
+        status = host.ssh(f"cat /proc/{pid}/status").stdout
+        assert f"Cpus_allowed_list:\t{bench}\n" in status
+        runner_local = json.loads(host.ssh(f"cat {RUNNER_DIR}/.runner").stdout)
+        assert runner_local["agentName"] == host.name
+
+        # the runner double saw config.sh get the token through the environment
+        calls = runner_double_calls(host)
+        configure = [c for c in calls if c["command"] == "configure"]
+        assert len(configure) == 1
+        assert configure[0]["token_source"] == "env"
+        assert configure[0]["token_on_a_cmdline"] is False
+        assert configure[0]["user"] == RUNNER_USER
+        assert "<redacted>" not in configure[0]["argv"]  # no --token on the command line
+        assert {"unattended", "replace"} <= set(configure[0]["flags"])
+        assert configure[0]["options"]["labels"] == f"performance-testing,{hw_label}"
+        assert configure[0]["options"]["name"] == host.name
+        assert configure[0]["options"]["url"].endswith("/perf-lab/hazelbean")
+        started = [c for c in calls if c["command"] == "run"]
+        assert started and started[-1]["cpus_allowed"] == _cpu_sets().parse_cpu_list(bench)
+        assert started[-1]["perfagent_env"]["PERFAGENT_STORE"] == STORE
+        assert started[-1]["user"] == RUNNER_USER
+
+        # the API double: registration token asked with the access token, and the
+        # runner registered with that registration token and the right labels
+        token_calls = [c for c in pl.api.calls_to("registration_token") if c.path == f"/{SCOPE}/actions/runners/registration-token"]
+        assert token_calls and all(c.authorized for c in token_calls)
+        registrations = [c for c in pl.api.calls_to("double_register") if c.body["name"] == host.name]
+        assert len(registrations) == 1 and registrations[0].status == 201
+        assert registrations[0].token_digest in pl.api.issued_token_digests("registration")
+        assert registrations[0].token_digest == configure[0]["token_sha256"]
+        runner = pl.api.runner_named(host.name)
+        assert runner is not None and runner.custom_labels == ["performance-testing", hw_label]
+    # the release server double served the checksummed downloads
+    fetched = {path for path, status in pl.releases.fetched if status == 200}
+    assert any(p.endswith(".tar.gz") for p in fetched) and any(p.endswith("micromamba-linux-64") for p in fetched)
+    assert not [c for c in pl.api.calls if not c.authorized], "a call to the API double was refused"
+
+
+def test_rerun_changes_nothing(provisioning_lab: ProvisioningLab) -> None:
+    pl = provisioning_lab
+    token_calls_before = len(pl.api.calls_to("registration_token"))
+    run = pl.playbook("provision.yml")
+    TIMINGS["provision.yml, re-run"] = run.seconds
+    assert run.returncode == 0, run.output[-6000:]
+    assert run.changed() == {host.name: 0 for host in pl.hosts}, _changed_tasks(run.output)
+    assert len(pl.api.calls_to("registration_token")) == token_calls_before
+    assert_no_secret_in(run.output, pl, "Ansible's output")
+
+
+def test_changed_labels_are_updated(provisioning_lab: ProvisioningLab) -> None:
+    pl = provisioning_lab
+    labels = '{"github_runner_labels": ["performance-testing", "hazelbean-gate"]}'
+    run = pl.playbook("provision.yml", "-e", labels)
+    assert run.returncode == 0, run.output[-6000:]
+    for host in pl.hosts:
+        runner = pl.api.runner_named(host.name)
+        assert runner is not None
+        assert runner.custom_labels[:2] == ["performance-testing", "hazelbean-gate"]
+        assert runner.custom_labels[2].startswith("perf-hw-")
+    assert len(pl.api.calls_to("set_labels")) == len(pl.hosts)
+    assert len(pl.api.calls_to("double_register")) == len(pl.hosts), "labels changed by re-registering"
+    # back to the inventory's labels
+    run = pl.playbook("provision.yml")
+    assert run.returncode == 0, run.output[-6000:]
+    assert all(pl.api.runner_named(h.name).custom_labels[1].startswith("perf-hw-") for h in pl.hosts)
+
+
+def test_verify_passes(provisioning_lab: ProvisioningLab) -> None:
+    pl = provisioning_lab
+    run = pl.playbook("verify.yml")
+    TIMINGS["verify.yml"] = run.seconds
+    assert run.returncode == 0, run.output[-6000:]
+    assert run.changed() == {host.name: 0 for host in pl.hosts}
+    assert "Live kernel state not checked in a container" in run.output
+    assert_no_secret_in(run.output, pl, "Ansible's output")
+
+
+def test_deregister_removes_everything(provisioning_lab: ProvisioningLab) -> None:
+    pl = provisioning_lab
+    run = pl.playbook("deregister.yml")
+    TIMINGS["deregister.yml"] = run.seconds
+    assert run.returncode == 0, run.output[-6000:]
+    assert_no_secret_in(run.output, pl, "Ansible's output")
+    assert pl.api.runners == {}, "runners left on GitHub"
+    remove_token_calls = pl.api.calls_to("remove_token")
+    assert len(remove_token_calls) == len(pl.hosts) and all(c.authorized for c in remove_token_calls)
+    removals = pl.api.calls_to("double_remove")
+    assert len(removals) == len(pl.hosts)
+    assert {c.token_digest for c in removals} <= pl.api.issued_token_digests("remove")
+    for host in pl.hosts:
+        remove = [c for c in runner_double_calls(host) if c["command"] == "remove"]
+        assert remove and remove[-1]["token_source"] == "env" and remove[-1]["token_on_a_cmdline"] is False
+        for path in (f"/etc/systemd/system/{SERVICE}.service", f"/etc/systemd/system/{SERVICE}.service.d",
+                     RUNNER_DIR, "/var/cache/actions-runner", f"/home/{RUNNER_USER}"):  # fmt: skip
+            assert host.ssh(f"test -e {path}", check=False).returncode != 0, f"{path} left on {host.name}"
+        assert host.ssh(f"id {RUNNER_USER}", check=False).returncode != 0
+        state = host.ssh(f"systemctl show -p LoadState --value {SERVICE}").stdout.strip()
+        assert state == "not-found"
+        # the baseline store and the tuning stay (documented in ansible/README.md)
+        assert host.ssh(f"test -d {STORE}", check=False).returncode == 0
+    assert_no_secret_on_command_lines(pl)
+
+
+def _changed_tasks(output: str) -> str:
+    """The 'changed:' lines with their task headers, for a failing idempotence check."""
+    lines, task = [], ""
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line
+        elif line.startswith("changed:"):
+            lines += [task, line[:300]]
+    return "\n".join(lines)

@@ -1,0 +1,317 @@
+"""The doctor's checks on fake /proc and /sys trees: state, verdict, fix, fitness."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from perfagent import doctor
+from perfagent.doctor import FAIL, OK, UNAVAILABLE, VERDICTS, WARN, Check, Probe, run_checks
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+
+
+@dataclass
+class Host:
+    """A fake 4-CPU Linux host; the defaults are a well-tuned benchmark machine
+    whose CPUs 2-3 are set apart for benchmarks."""
+
+    cpus: int = 4
+    isolated: str = "2-3"
+    cmdline: str = "BOOT_IMAGE=/vmlinuz isolcpus=2-3 rcu_nocbs=2-3 nohz_full=2-3 quiet"
+    nohz_full: str | None = "2-3"
+    governor: str | None = "performance"
+    driver: str = "acpi-cpufreq"
+    min_freq: str = "3000000"
+    max_freq: str = "3000000"
+    boost: tuple[str, str] | None = ("cpufreq/boost", "0")
+    default_irq_mask: str = "3"
+    irq_masks: dict[int, str] = field(default_factory=lambda: {0: "1", 1: "3", 24: "2"})
+    aslr: str = "2"
+    perf_rate: str = "1"
+    power: tuple[str, str] | None = ("Mains", "1")
+    thp: str = "always [madvise] never"
+    swap_kib: tuple[int, int] = (0, 0)  # total, free
+    swappiness: str = "10"
+    processes: list[tuple[int, str, str, int, int]] = field(default_factory=list)
+    irqbalance_env: str | None = None
+
+    def write(self, root: Path) -> Probe:
+        sys_root, proc_root = root / "sys", root / "proc"
+        cpu = sys_root / "devices/system/cpu"
+        _write(cpu / "online", f"0-{self.cpus - 1}")
+        _write(cpu / "isolated", self.isolated)
+        if self.nohz_full is not None:
+            _write(cpu / "nohz_full", self.nohz_full)
+        for n in range(self.cpus):
+            if self.governor:
+                freq = cpu / f"cpu{n}/cpufreq"
+                _write(freq / "scaling_governor", self.governor)
+                _write(freq / "scaling_driver", self.driver)
+                _write(freq / "scaling_min_freq", self.min_freq)
+                _write(freq / "scaling_max_freq", self.max_freq)
+        if self.boost:
+            _write(cpu / self.boost[0], self.boost[1])
+        _write(proc_root / "cmdline", self.cmdline)
+        _write(proc_root / "irq/default_smp_affinity", self.default_irq_mask)
+        for irq, mask in self.irq_masks.items():
+            _write(proc_root / f"irq/{irq}/smp_affinity", mask)
+        _write(proc_root / "sys/kernel/randomize_va_space", self.aslr)
+        _write(proc_root / "sys/kernel/perf_event_max_sample_rate", self.perf_rate)
+        _write(proc_root / "sys/vm/swappiness", self.swappiness)
+        if self.power:
+            _write(sys_root / "class/power_supply/AC/type", self.power[0])
+            _write(sys_root / "class/power_supply/AC/online", self.power[1])
+        _write(sys_root / "kernel/mm/transparent_hugepage/enabled", self.thp)
+        total, free = self.swap_kib
+        _write(
+            proc_root / "meminfo",
+            f"MemTotal: 16000000 kB\nSwapTotal: {total} kB\nSwapFree: {free} kB",
+        )
+        _write(proc_root / "loadavg", "0.05 0.10 0.10 1/200 4242")
+        lines = ["cpu  40 0 40 4000 0 0 0 0"]
+        lines += [f"cpu{n} 10 0 10 1000 0 0 0 0" for n in range(self.cpus)]
+        _write(proc_root / "stat", "\n".join(lines))
+        for pid, comm, state, flags, last_cpu in self.processes:
+            _write(proc_root / f"{pid}/comm", comm)
+            fields = [state, "1", str(pid), "0", "0", "-1", str(flags)] + ["0"] * 29
+            fields.append(str(last_cpu))
+            _write(proc_root / f"{pid}/stat", f"{pid} ({comm}) " + " ".join(fields + ["0"] * 3))
+            if comm == "irqbalance" and self.irqbalance_env is not None:
+                (proc_root / f"{pid}/environ").write_text(self.irqbalance_env)
+        return Probe(
+            sys_root=sys_root,
+            proc_root=proc_root,
+            cpus=[2, 3] if self.isolated else None,
+            sample_seconds=0,
+            own_pids=frozenset({1}),
+        )
+
+
+def checks_of(tmp_path: Path, host: Host) -> dict[str, Check]:
+    report = run_checks(host.write(tmp_path))
+    return {c.name: c for c in report.checks}
+
+
+def test_a_tuned_machine_is_fit(tmp_path: Path) -> None:
+    report = run_checks(Host().write(tmp_path))
+    not_ok = [c for c in report.checks if c.verdict != OK]
+    assert not_ok == []
+    assert report.fit
+    assert report.to_dict()["fit"] is True
+
+
+def test_every_check_has_a_name_state_verdict_and_fix(tmp_path: Path) -> None:
+    report = run_checks(Host().write(tmp_path))
+    assert [c.name for c in report.checks] == [name for name, _ in doctor.CHECKS]
+    for check in report.to_dict()["checks"]:
+        assert set(check) == {"name", "state", "verdict", "fix"}
+        assert check["verdict"] in VERDICTS
+        assert check["state"]
+        assert check["fix"]
+        if check["name"] != "Power supply":
+            assert check["fix"].startswith("perf_tuning_")
+
+
+def test_the_fixes_name_the_perf_tuning_variables(tmp_path: Path) -> None:
+    fixes = {c.name: c.fix for c in checks_of(tmp_path, Host()).values()}
+    assert fixes["CPU governor"] == "perf_tuning_governor: performance"
+    assert fixes["Turbo/boost"] == "perf_tuning_disable_boost: true"
+    assert fixes["Isolated CPUs"] == "perf_tuning_benchmark_cpus"
+    assert fixes["irqbalance"] == "perf_tuning_irqbalance_banned_cpus"
+    assert fixes["Huge pages (THP)"] == "perf_tuning_thp: madvise"
+    assert fixes["Swap"] == "perf_tuning_swappiness: 10"
+    assert fixes["perf sample rate"] == "perf_tuning_perf_event_max_sample_rate: 1"
+    assert fixes["ASLR"] == "perf_tuning_aslr: 2"
+
+
+def test_vm_without_cpufreq_is_unavailable_not_unfit(tmp_path: Path) -> None:
+    report = run_checks(Host(governor=None, boost=None, power=None).write(tmp_path))
+    checks = {c.name: c for c in report.checks}
+    for name in ("CPU governor", "Turbo/boost", "Minimum frequency", "Power supply"):
+        assert checks[name].verdict == UNAVAILABLE
+        assert checks[name].state.startswith("not available here")
+    assert report.fit
+
+
+def test_powersave_governor_is_unfit(tmp_path: Path) -> None:
+    report = run_checks(Host(governor="powersave").write(tmp_path))
+    governor = next(c for c in report.checks if c.name == "CPU governor")
+    assert governor.verdict == FAIL
+    assert "powersave" in governor.state
+    assert not report.fit
+
+
+@pytest.mark.parametrize(
+    "boost",
+    [("cpufreq/boost", "1"), ("intel_pstate/no_turbo", "0"), ("cpufreq/policy2/boost", "1")],
+)
+def test_boost_on_is_unfit_on_amd_and_intel(tmp_path: Path, boost: tuple[str, str]) -> None:
+    check = checks_of(tmp_path, Host(boost=boost))["Turbo/boost"]
+    assert check.verdict == FAIL
+    assert check.state.startswith("on")
+
+
+def test_boost_off_through_intel_pstate(tmp_path: Path) -> None:
+    check = checks_of(tmp_path, Host(boost=("intel_pstate/no_turbo", "1")))["Turbo/boost"]
+    assert check.verdict == OK
+
+
+def test_min_frequency_below_max_warns(tmp_path: Path) -> None:
+    assert checks_of(tmp_path, Host(min_freq="800000"))["Minimum frequency"].verdict == WARN
+
+
+def test_no_isolated_cpus_warns_and_isolation_checks_say_why(tmp_path: Path) -> None:
+    host = Host(isolated="", cmdline="quiet", nohz_full=None)
+    checks = checks_of(tmp_path, host)
+    assert checks["Isolated CPUs"].verdict == WARN
+    assert "no CPU isolated" in checks["Isolated CPUs"].state
+    for name in ("rcu_nocbs", "nohz_full", "IRQ affinity"):
+        assert checks[name].verdict == WARN
+        assert "no CPUs set apart" in checks[name].state
+
+
+def test_rcu_nocbs_missing_a_benchmark_cpu_warns(tmp_path: Path) -> None:
+    host = Host(cmdline="isolcpus=2-3 rcu_nocbs=3 nohz_full=2-3")
+    check = checks_of(tmp_path, host)["rcu_nocbs"]
+    assert check.verdict == WARN
+    assert "misses CPU 2" in check.state
+
+
+def test_isolcpus_flags_are_understood(tmp_path: Path) -> None:
+    host = Host(cmdline="isolcpus=nohz,domain,2-3 rcu_nocbs=2,3 nohz_full=2-3")
+    assert checks_of(tmp_path, host)["rcu_nocbs"].verdict == OK
+
+
+def test_nohz_full_with_intel_pstate_warns(tmp_path: Path) -> None:
+    check = checks_of(tmp_path, Host(driver="intel_pstate"))["nohz_full"]
+    assert check.verdict == WARN
+    assert "intel_pstate" in check.state
+
+
+def test_irq_on_a_benchmark_cpu_warns(tmp_path: Path) -> None:
+    check = checks_of(tmp_path, Host(irq_masks={0: "1", 31: "c"}))["IRQ affinity"]
+    assert check.verdict == WARN
+    assert "IRQ 31" in check.state
+
+
+def test_default_irq_affinity_on_benchmark_cpus_warns(tmp_path: Path) -> None:
+    assert checks_of(tmp_path, Host(default_irq_mask="f"))["IRQ affinity"].verdict == WARN
+
+
+def test_irqbalance_without_banned_cpus_warns(tmp_path: Path) -> None:
+    host = Host(processes=[(700, "irqbalance", "S", 0, 0)], irqbalance_env="PATH=/usr/bin\0")
+    assert checks_of(tmp_path, host)["irqbalance"].verdict == WARN
+
+
+def test_irqbalance_with_benchmark_cpus_banned_is_ok(tmp_path: Path) -> None:
+    host = Host(
+        processes=[(700, "irqbalance", "S", 0, 0)],
+        irqbalance_env="PATH=/usr/bin\0IRQBALANCE_BANNED_CPULIST=2-3\0",
+    )
+    check = checks_of(tmp_path, host)["irqbalance"]
+    assert check.verdict == OK
+    assert "2-3" in check.state
+
+
+@pytest.mark.parametrize(
+    ("host", "name", "verdict"),
+    [
+        (Host(aslr="0"), "ASLR", WARN),
+        (Host(perf_rate="100000"), "perf sample rate", WARN),
+        (Host(thp="[always] madvise never"), "Huge pages (THP)", WARN),
+        (Host(thp="always madvise [never]"), "Huge pages (THP)", OK),
+        (Host(swap_kib=(2_000_000, 1_000_000)), "Swap", WARN),
+        (Host(swap_kib=(2_000_000, 2_000_000), swappiness="60"), "Swap", WARN),
+        (Host(swap_kib=(2_000_000, 2_000_000), swappiness="1"), "Swap", OK),
+        (Host(power=("Mains", "0")), "Power supply", FAIL),
+    ],
+)
+def test_kernel_knobs(tmp_path: Path, host: Host, name: str, verdict: str) -> None:
+    assert checks_of(tmp_path, host)[name].verdict == verdict
+
+
+PF_KTHREAD = 0x00200000
+
+
+def test_foreign_processes_on_benchmark_cpus(tmp_path: Path) -> None:
+    host = Host(
+        processes=[
+            (1, "systemd", "S", 0, 2),  # the probe's own process: never foreign
+            (500, "make", "R", 0, 3),  # running on a benchmark CPU
+            (501, "sshd", "S", 0, 0),  # sleeping on a housekeeping CPU
+            (502, "cron", "S", 0, 2),  # placed on an isolated CPU at all
+            (503, "kworker/2:1", "R", PF_KTHREAD, 2),  # kernel threads belong to the kernel
+        ]
+    )
+    check = checks_of(tmp_path, host)["Other processes"]
+    assert check.verdict == WARN
+    assert "make[500]" in check.state
+    assert "cron[502]" in check.state
+    assert "sshd" not in check.state
+    assert "kworker" not in check.state
+    assert "systemd" not in check.state
+
+
+@pytest.fixture
+def busy_cpus(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[int, list[int]]]]:
+    """Make the two /proc/stat readings of the load check those pushed onto the list."""
+    readings: list[dict[int, list[int]]] = []
+    monkeypatch.setattr(doctor, "_cpu_times", lambda _root: readings.pop(0))
+    yield readings
+
+
+@pytest.mark.parametrize(
+    ("busy", "steal", "verdict"), [(0, 0, OK), (10, 0, WARN), (0, 10, WARN), (60, 0, FAIL)]
+)
+def test_load_on_benchmark_cpus(
+    tmp_path: Path,
+    busy_cpus: list[dict[int, list[int]]],
+    busy: int,
+    steal: int,
+    verdict: str,
+) -> None:
+    # Per 100 jiffies of CPUs 2 and 3: `busy` user time, `steal` stolen, the rest idle.
+    busy_cpus.append({n: [0] * 8 for n in range(4)})
+    later = [busy, 0, 0, 100 - busy - steal, 0, 0, 0, steal]
+    busy_cpus.append({0: [100, 0, 0, 0, 0, 0, 0, 0], 1: [0] * 8, 2: later, 3: later})
+    check = checks_of(tmp_path, Host())["Load"]
+    assert check.verdict == verdict
+    assert f"{busy}% busy" in check.state
+
+
+def test_a_check_that_crashes_is_reported_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_probe: Probe) -> Check:
+        raise PermissionError("/proc/irq/0/smp_affinity")
+
+    monkeypatch.setattr(doctor, "CHECKS", (("IRQ affinity", broken),))
+    report = run_checks(Host().write(tmp_path))
+    assert report.checks == [
+        Check(
+            "IRQ affinity",
+            "could not be read: PermissionError: /proc/irq/0/smp_affinity",
+            UNAVAILABLE,
+            "",
+        )
+    ]
+    assert report.fit
+
+
+def test_empty_trees_never_crash(tmp_path: Path) -> None:
+    report = run_checks(Probe(sys_root=tmp_path / "sys", proc_root=tmp_path / "proc"))
+    for check in report.checks:
+        assert check.verdict in VERDICTS
+        assert not check.state.startswith("could not be read"), check
+
+
+def test_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = run_checks(Probe(sample_seconds=0, own_pids=doctor.own_pids()))
+    assert {c.verdict for c in report.checks} <= set(VERDICTS)
+    assert report.fit == all(c.verdict != FAIL for c in report.checks)

@@ -1,0 +1,348 @@
+"""The instructions metric: the plan, the worker's environment and command, reading
+callgrind's dumps, clear errors when valgrind or a compiler is missing, the decision on
+near-deterministic counts, and real counts under valgrind (repeatable within 0.1%)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import shutil
+import stat
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from perfagent import instructions
+from perfagent.config import Settings
+from perfagent.errors import EXIT_USAGE, BenchmarkRunError, SuiteError
+from perfagent.stats import Verdict, decide
+from perfagent.suite import SuiteDefaults
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKLOAD = ROOT / "tests" / "suites" / "workload"
+TINY = ROOT / "tests" / "suites" / "tiny"
+
+needs_valgrind = pytest.mark.skipif(
+    shutil.which("valgrind") is None or shutil.which("cc") is None,
+    reason="needs valgrind and a C compiler (Debian packages valgrind, gcc)",
+)
+
+
+# --- the plan -------------------------------------------------------------------------
+
+
+def test_plan_defaults_to_two_processes_of_three_values_whatever_the_suite_says() -> None:
+    suite = SuiteDefaults(processes=20, values=10, warmups=None)
+    assert instructions.plan(Settings(), suite) == instructions.Plan(
+        processes=2, values=3, warmups=1
+    )
+
+
+def test_plan_keeps_the_suite_warmups_and_obeys_settings() -> None:
+    suite = SuiteDefaults(processes=20, values=10, warmups=4)
+    assert instructions.plan(Settings(), suite).warmups == 4
+    chosen = instructions.plan(Settings(processes=5, values=2, warmups=0), suite)
+    assert chosen == instructions.Plan(processes=5, values=2, warmups=0)
+
+
+def test_plan_modes() -> None:
+    assert instructions.plan(Settings(mode="fast")).values == 1
+    assert instructions.plan(Settings(mode="rigorous")).processes == 4
+    assert instructions.plan(Settings(mode="rigorous", processes=3)).processes == 3
+
+
+# --- the worker's environment and command ---------------------------------------------
+
+
+def test_worker_environment_fixes_the_hash_seed_and_thread_pools() -> None:
+    base = {
+        "PATH": "/usr/bin",
+        "HOME": "/root",
+        "PYTHONHASHSEED": "random",
+        "OMP_NUM_THREADS": "4",
+        "GITHUB_SHA": "abc123",
+        "GDAL_DATA": "/usr/share/gdal",
+    }
+    env = instructions.worker_environment(base)
+    assert env["PYTHONHASHSEED"] == "0"
+    # A thread count the user chose is kept; the others are pinned to one.
+    assert env["OMP_NUM_THREADS"] == "4"
+    assert env["OPENBLAS_NUM_THREADS"] == "1"
+    # Library paths pass, CI's per-run variables do not (as for pyperf's workers).
+    assert env["GDAL_DATA"] == "/usr/share/gdal"
+    assert "GITHUB_SHA" not in env
+    assert env["PATH"] == "/usr/bin"
+
+
+def test_valgrind_command_keeps_start_up_uninstrumented(tmp_path: Path) -> None:
+    tools = instructions.Toolchain(
+        valgrind="/usr/bin/valgrind",
+        valgrind_version="valgrind-3.19.0",
+        shim=tmp_path / "shim.so",
+        no_aslr=("/usr/bin/setarch", "x86_64", "-R"),
+    )
+    command = instructions.valgrind_command(tools, tmp_path, tmp_path / "job.json")
+    assert command[:4] == ["/usr/bin/setarch", "x86_64", "-R", "/usr/bin/valgrind"]
+    for option in ("--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no"):
+        assert option in command
+    assert command[command.index("--") + 1 :] == [
+        sys.executable,
+        "-m",
+        "perfagent.instructions",
+        str(tmp_path / "job.json"),
+    ]
+
+
+# --- reading callgrind's dumps --------------------------------------------------------
+
+
+def _dump(path: Path, label: str, total: int) -> None:
+    path.write_text(
+        "# callgrind format\nversion: 1\ncreator: callgrind-3.19.0\npid: 42\ncmd: python\n"
+        "part: 1\n\ndesc: I1 cache: \ndesc: Timerange: Basic block 0 - 1\n"
+        f"desc: Trigger: Client Request: {label}\n\npositions: line\nevents: Ir\n"
+        f"summary: {total}\n\n\nfn=(1) main\n0 {total}\n\ntotals: {total}\n",
+        encoding="utf-8",
+    )
+
+
+def test_read_counts_orders_dumps_by_label_and_ignores_others(tmp_path: Path) -> None:
+    _dump(tmp_path / "callgrind.out.1", "perfagent empty 0", 1500)
+    _dump(tmp_path / "callgrind.out.2", "perfagent empty 1", 1500)
+    _dump(tmp_path / "callgrind.out.3", "perfagent empty 2", 1502)
+    # Written in another order than their indexes: the label decides.
+    _dump(tmp_path / "callgrind.out.5", "perfagent value 1", 1_001_500)
+    _dump(tmp_path / "callgrind.out.4", "perfagent value 0", 1_002_000)
+    _dump(tmp_path / "callgrind.out.6", "perfagent value 2", 1_001_500)
+    (tmp_path / "callgrind.out").write_text("desc: Trigger: Program termination\ntotals: 0\n")
+    counts = instructions.read_counts(tmp_path)
+    assert counts.empty == (1500, 1500, 1502)
+    assert counts.values == (1_002_000, 1_001_500, 1_001_500)
+    assert counts.overhead == 1500
+    assert counts.net_values() == [1_000_500, 1_000_000, 1_000_000]
+
+
+def test_a_call_cheaper_than_the_overhead_still_gives_a_positive_count() -> None:
+    # pyperf refuses values <= 0; an empty benchmark is recorded as 1 instruction.
+    counts = instructions.WorkerCounts(empty=(1500, 1500), values=(1499, 1600))
+    assert counts.net_values() == [1, 100]
+
+
+# --- the empty call mirrors the benchmark's shape -------------------------------------
+
+
+def test_empty_like_mirrors_the_call_shape() -> None:
+    def bench(value: int) -> int:
+        return value
+
+    with_value = instructions.empty_like(functools.partial(bench, 3))
+    assert isinstance(with_value, functools.partial)
+    assert with_value.args == (3,)
+    assert with_value() is None
+    assert instructions.empty_like(lambda: 1) is instructions._empty
+
+
+# --- clear errors when the metric cannot run here -------------------------------------
+
+
+def test_missing_valgrind_names_the_debian_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(instructions.InstructionsUnavailable) as caught:
+        instructions.find_valgrind()
+    assert caught.value.exit_code == EXIT_USAGE
+    assert "valgrind" in str(caught.value)
+    assert "apt-get install valgrind" in str(caught.value)
+    assert "--metric time" in str(caught.value)
+    assert instructions.unavailable_reason() == str(caught.value)
+
+
+def test_missing_compiler_names_the_debian_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("CC", raising=False)
+    with pytest.raises(instructions.InstructionsUnavailable) as caught:
+        instructions.build_shim("valgrind-test", tmp_path)
+    assert caught.value.exit_code == EXIT_USAGE
+    assert "apt-get install gcc" in str(caught.value)
+
+
+def _fake_compiler(tmp_path: Path, script: str) -> Path:
+    compiler = tmp_path / "fake-cc"
+    compiler.write_text("#!/bin/sh\n" + script)
+    compiler.chmod(compiler.stat().st_mode | stat.S_IEXEC)
+    return compiler
+
+
+def test_missing_headers_name_the_debian_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    compiler = _fake_compiler(
+        tmp_path,
+        'echo "shim.c:9:10: fatal error: valgrind/callgrind.h: No such file or directory" >&2\n'
+        "exit 1\n",
+    )
+    monkeypatch.setenv("CC", str(compiler))
+    with pytest.raises(instructions.InstructionsUnavailable) as caught:
+        instructions.build_shim("valgrind-test", tmp_path / "cache")
+    assert "valgrind/callgrind.h" in str(caught.value)
+    assert "apt-get install valgrind" in str(caught.value)
+
+
+def test_the_shim_is_compiled_once_and_reused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls = tmp_path / "calls"
+    # Stands in for cc: records the call and writes the output file it is asked for.
+    compiler = _fake_compiler(
+        tmp_path,
+        f'echo called >> "{calls}"\n'
+        'while [ "$#" -gt 0 ]; do\n'
+        '  if [ "$1" = "-o" ]; then shift; echo lib > "$1"; fi; shift\n'
+        "done\n",
+    )
+    monkeypatch.setenv("CC", str(compiler))
+    first = instructions.build_shim("valgrind-test", tmp_path / "cache")
+    second = instructions.build_shim("valgrind-test", tmp_path / "cache")
+    assert first == second and first.is_file()
+    assert calls.read_text().count("called") == 1
+    # Another valgrind version is another library.
+    assert instructions.build_shim("valgrind-other", tmp_path / "cache") != first
+    # No temporary build directory is left behind.
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(
+        [first.name, instructions.build_shim("valgrind-other", tmp_path / "cache").name]
+    )
+
+
+# --- the decision on near-deterministic counts (stats.py) -----------------------------
+
+
+def _groups(*counts: float) -> list[list[float]]:
+    """One run of processes whose means are these counts."""
+    return [list(counts)]
+
+
+def test_identical_counts_are_the_same_with_no_nan_or_division_warnings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        decision = decide("b", _groups(22_778_527, 22_778_527), _groups(22_778_527, 22_778_527), 10)
+    assert decision.verdict is Verdict.SAME
+    assert decision.ratio == 1.0 and decision.low == 1.0 and decision.high == 1.0
+    assert all(math.isfinite(x) for x in (decision.ratio, decision.low, decision.high))
+
+
+def test_ten_percent_more_instructions_fail_a_5_percent_gate_and_pass_a_15_percent_gate() -> None:
+    base = _groups(22_778_527, 22_778_527)
+    head = _groups(25_052_563, 25_052_563)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        at_5 = decide("b", base, head, 5)
+        at_15 = decide("b", base, head, 15)
+    assert at_5.ratio == pytest.approx(1.10, abs=0.01)
+    assert at_5.verdict is Verdict.REGRESSION
+    # Real (the interval is above 1) but within the threshold: not a failure.
+    assert at_15.verdict is Verdict.SLOWER and not at_15.regressed
+
+
+def test_a_tiny_spread_leaves_the_threshold_to_decide() -> None:
+    # Counts that differ in the sixth digit between processes, as they can with ASLR.
+    base = [[22_779_378, 22_778_574], [22_779_187, 22_778_574]]
+    same = [[22_779_363, 22_778_574]]
+    slower = [[25_057_000, 25_056_100]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unchanged = decide("b", base, same, 10)
+        changed = decide("b", base, slower, 5)
+    assert unchanged.verdict is not Verdict.REGRESSION
+    assert unchanged.high / unchanged.low < 1.001
+    assert changed.verdict is Verdict.REGRESSION
+    assert changed.high / changed.low < 1.001
+
+
+# --- real counts under valgrind -------------------------------------------------------
+
+
+@needs_valgrind
+@pytest.mark.slow
+def test_the_same_benchmark_counted_twice_agrees_within_a_tenth_of_a_percent() -> None:
+    settings = Settings(processes=2, values=2)
+    first = instructions.measure_benchmark(WORKLOAD, "python.logistic_map", settings, progress=None)
+    second = instructions.measure_benchmark(
+        WORKLOAD, "python.logistic_map", settings, progress=None
+    )
+    difference = abs(first.mean() - second.mean()) / first.mean()
+    print(f"counts {first.mean():.0f} and {second.mean():.0f}: {difference:.6%} apart")
+    assert difference < 0.001
+    # The shape the rest of the agent relies on.
+    assert first.get_unit() == "integer"
+    assert first.get_nrun() == 2
+    assert all(len(run.values) == 2 for run in first.get_runs())
+    metadata = first.get_metadata()
+    assert metadata["perfagent_metric"] == "instructions"
+    assert metadata["perfagent_instructions_hashseed"] == "0"
+    # Start-up and imports are not in the count: a 23-million-instruction benchmark is
+    # counted as such, not as the hundreds of millions an interpreter start costs.
+    assert 15_000_000 < first.mean() < 40_000_000
+
+
+@needs_valgrind
+@pytest.mark.slow
+def test_setup_and_benchmark_errors_are_reported_not_crashed(tmp_path: Path) -> None:
+    suite = tmp_path / "broken"
+    suite.mkdir()
+    (suite / "bench_fail.py").write_text(
+        "def bench_raises():\n    raise RuntimeError('boom')\n", encoding="utf-8"
+    )
+    settings = Settings(processes=1, values=1)
+    with pytest.raises(BenchmarkRunError, match=r"fail\.raises raised RuntimeError: boom"):
+        instructions.measure_benchmark(suite, "fail.raises", settings, progress=None)
+    with pytest.raises(SuiteError, match=r"no benchmark named fail\.missing"):
+        instructions.measure_benchmark(suite, "fail.missing", settings, progress=None)
+
+
+@needs_valgrind
+@pytest.mark.slow
+def test_progress_lines_and_worker_events(tmp_path: Path) -> None:
+    lines: list[str] = []
+    done: list[int] = []
+    bench = instructions.measure_benchmark(
+        TINY,
+        "arith.sum_range",
+        Settings(processes=2, values=1),
+        progress=lines.append,
+        worker_done=done.append,
+        metadata={"perfagent_suite": "tiny"},
+    )
+    assert "counting instructions under callgrind: 2 processes x 1 values" in lines[0]
+    assert sum("instructions per call" in line for line in lines) == 2
+    assert sorted(done) == [1, 2]
+    assert bench.get_metadata()["perfagent_suite"] == "tiny"
+    # A 200-element sum is a few thousand instructions once the call overhead is off.
+    assert 500 < bench.mean() < 50_000
+
+
+def test_worker_refuses_to_run_outside_valgrind(tmp_path: Path) -> None:
+    if shutil.which("cc") is None:
+        pytest.skip("needs a C compiler")
+    try:
+        shim = instructions.build_shim("valgrind-test", tmp_path)
+    except instructions.InstructionsUnavailable as exc:
+        pytest.skip(str(exc))
+    job = tmp_path / "job.json"
+    result = tmp_path / "result.json"
+    job.write_text(
+        json.dumps(
+            {
+                "shim": str(shim),
+                "suite": str(TINY),
+                "benchmark": "arith.sum_range",
+                "warmups": 0,
+                "values": 1,
+                "result": str(result),
+            }
+        )
+    )
+    assert instructions.worker_main([str(job)]) == 1
+    assert "not running under valgrind" in result.read_text()
