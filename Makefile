@@ -20,13 +20,14 @@ PYTEST_ARGS ?=
 INVENTORY ?= ansible/inventories/example/hosts.yml
 
 .PHONY: help venv hazelbean-env bench test test-unit test-e2e test-integration lint bench-gate \
-        provision verify-runner deregister-runner clean actionlint
+        provision verify-runner deregister-runner clean bench-fingerprint actionlint
 
 help:
 	@echo "make bench              run the hazelbean suite through perfagent (baseline first, then check)"
 	@echo "make test               all tests (unit, e2e, provisioning integration)"
 	@echo "make lint               ruff, mypy, ansible-lint, actionlint"
 	@echo "make bench-gate         how the regression decision performs on simulated and real noise"
+	@echo "make bench-fingerprint  how long the fingerprint command takes"
 	@echo "make hazelbean-env      install hazelbean and GDAL into $(VENV) (cached)"
 	@echo "make provision INVENTORY=path    provision performance runners"
 	@echo "make verify-runner INVENTORY=path  check provisioned runners"
@@ -84,6 +85,10 @@ actionlint: $(ACTIONLINT)
 
 bench-gate: $(DEV_STAMP)
 	$(PY) scripts/bench_gate.py
+
+# How long `perfagent fingerprint` takes as a whole process (goal: well under 0.5 s).
+bench-fingerprint: $(DEV_STAMP)
+	$(PY) scripts/bench_fingerprint.py
 
 provision: $(DEV_STAMP)
 	cd ansible && ../$(VENV)/bin/ansible-playbook -i ../$(INVENTORY) playbooks/provision.yml

@@ -46,15 +46,15 @@ proj_data_dir() {
 }
 
 missing_debian_packages() {
-    local missing=()
-    command -v gdal-config >/dev/null 2>&1 || missing+=(libgdal-dev)
-    command -v gdalinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+    local packages=()
+    command -v gdal-config >/dev/null 2>&1 || packages+=(libgdal-dev)
+    command -v gdalinfo >/dev/null 2>&1 || packages+=(gdal-bin)
     # PROJ's database of coordinate systems: without it no raster gets a projection.
-    [[ -f "$(proj_data_dir)/proj.db" ]] || missing+=(proj-data)
+    [[ -f "$(proj_data_dir)/proj.db" ]] || packages+=(proj-data)
     # GDAL's bindings, pygeoprocessing and hazelbean's Cython extensions compile here.
-    command -v gcc >/dev/null 2>&1 || missing+=(gcc)
-    command -v g++ >/dev/null 2>&1 || missing+=(g++)
-    echo "${missing[@]}"
+    command -v gcc >/dev/null 2>&1 || packages+=(gcc)
+    command -v g++ >/dev/null 2>&1 || packages+=(g++)
+    echo "${packages[@]}"
 }
 
 # Print a distribution file's unconditional requirements, one a line, minus the skipped.

@@ -28,8 +28,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import importlib.util
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -142,13 +144,23 @@ def resolve_store(explicit: str | None, per_repository: bool) -> str | None:
 
 
 def perfagent_command(explicit: str | None) -> list[str]:
-    """How to call the agent: --perfagent, else `perfagent` on PATH, else `python -m perfagent`."""
+    """How to call the agent: --perfagent, else this Python's, else `perfagent` on PATH.
+
+    This Python's first: after `prepare` it is the job's environment, with the checkout
+    installed; a `perfagent` elsewhere on PATH (such as the runner's /usr/local/bin link)
+    would run, and start its pyperf workers, with another interpreter that lacks it.
+    """
     if explicit:
         return shlex.split(explicit)
+    if importlib.util.find_spec("perfagent") is not None:
+        return [sys.executable, "-m", "perfagent"]
     found = shutil.which("perfagent")
     if found:
         return [found]
-    return [sys.executable, "-m", "perfagent"]
+    raise GateError(
+        "perfagent is not installed for this Python nor on PATH: run `performance_gate.py "
+        "prepare` first, or pass --perfagent"
+    )
 
 
 class Outcome:
@@ -325,10 +337,14 @@ def establish_baseline(
     if outcome.code != 0:
         return _agent_failure("perfagent baseline", outcome)
 
+    # Where the agent says it stored it; else where the store's layout puts it.
     store_dir = Path(store or env.get("PERFAGENT_STORE") or "metrics/baselines")
     suite_name = Path(args.suite or env.get("PERFAGENT_SUITE") or "benchmarks/hazelbean").name
-    found = _find_baseline(store_dir, suite_name)
-    if found is None:
+    said = re.search(r"Baseline stored: (\S+current\.json)", outcome.output)
+    found = Path(said.group(1)) if said else _find_baseline(store_dir, suite_name)
+    if found is not None and said:
+        suite_name = found.parent.name
+    if found is None or not found.is_file():
         annotate(
             "error",
             f"perfagent baseline succeeded but no {suite_name}/current.json is under {store_dir}",
@@ -495,6 +511,9 @@ def _micromamba() -> str | None:
     return None
 
 
+DEFAULT_ROOT_PREFIXES = ("/opt/micromamba", "~/micromamba", "~/.local/share/mamba", "/opt/conda")
+
+
 def find_env_prefix(name: str, explicit: str | None) -> Path:
     """The prefix of the provisioned conda environment `name` (never downloads anything)."""
     if explicit:
@@ -503,9 +522,10 @@ def find_env_prefix(name: str, explicit: str | None) -> Path:
             raise GateError(f"--env-prefix {explicit}: no bin/python there")
         return prefix
     tried = []
-    root = os.environ.get("MAMBA_ROOT_PREFIX")
-    if root:
-        prefix = Path(root) / "envs" / name
+    # MAMBA_ROOT_PREFIX, else where the ansible role conda_env and common installs put it.
+    roots = [os.environ.get("MAMBA_ROOT_PREFIX", ""), *DEFAULT_ROOT_PREFIXES]
+    for root in filter(None, roots):
+        prefix = Path(root).expanduser() / "envs" / name
         tried.append(str(prefix))
         if (prefix / "bin" / "python").exists():
             return prefix
@@ -530,9 +550,55 @@ def find_env_prefix(name: str, explicit: str | None) -> Path:
     )
 
 
+# Variables an activation sets that say nothing about the environment itself.
+_NOT_ACTIVATION = {"PATH", "PWD", "OLDPWD", "SHLVL", "_", "PS1"}
+_DUMP_ENVIRONMENT = "import json, os; print(json.dumps(dict(os.environ)))"
+
+
+def activation_variables(prefix: Path) -> dict[str, str]:
+    """What activating the environment sets (its activate.d scripts: GDAL_DATA, PROJ_DATA...).
+
+    Asked of `micromamba run`, which activates the environment for one command; without
+    micromamba, only CONDA_PREFIX.
+    """
+    variables = {"CONDA_PREFIX": str(prefix)}
+    tool = _micromamba()
+    if tool is None:
+        return variables
+    try:
+        result = subprocess.run(
+            [tool, "run", "-p", str(prefix), "python", "-c", _DUMP_ENVIRONMENT],
+            capture_output=True,
+            text=True,
+        )
+        activated = json.loads(result.stdout)
+    except (OSError, ValueError):
+        return variables
+    if result.returncode != 0 or not isinstance(activated, dict):
+        return variables
+    for name, value in activated.items():
+        if name not in _NOT_ACTIVATION and os.environ.get(name) != value:
+            variables[name] = str(value)
+    return variables
+
+
+def _export(name: str, value: str) -> None:
+    """One variable for the later steps of the job (GITHUB_ENV)."""
+    if "\n" in value:
+        delimiter = f"ghadelimiter_{uuid.uuid4().hex}"
+        _append("GITHUB_ENV", f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    else:
+        _append("GITHUB_ENV", f"{name}={value}\n")
+
+
 def command_prepare(args: argparse.Namespace) -> int:
     prefix = find_env_prefix(args.env, args.env_prefix)
     print(f"Benchmark environment: {prefix}", flush=True)
+    for name, value in sorted(activation_variables(prefix).items()):
+        _export(name, value)
+    # GITHUB_PATH prepends: the environment's bin first, the overlay's (if any) before it.
+    _append("GITHUB_PATH", f"{prefix / 'bin'}\n")
+    bin_dir = prefix / "bin"
     if args.overlay:
         # A virtualenv over the provisioned environment: the checkout is installed into it,
         # so a job never changes the environment other repositories' jobs measure with.
@@ -545,11 +611,8 @@ def command_prepare(args: argparse.Namespace) -> int:
         if made.returncode != 0:
             raise GateError(f"cannot create the virtualenv {overlay} over {prefix}")
         bin_dir = overlay / "bin"
-        _append("GITHUB_ENV", f"VIRTUAL_ENV={overlay}\n")
-    else:
-        bin_dir = prefix / "bin"
-    _append("GITHUB_ENV", f"CONDA_PREFIX={prefix}\n")
-    _append("GITHUB_PATH", f"{bin_dir}\n")
+        _export("VIRTUAL_ENV", str(overlay))
+        _append("GITHUB_PATH", f"{bin_dir}\n")
     set_output("python", str(bin_dir / "python"))
     if args.install:
         argv = [str(bin_dir / "python"), "-m", "pip", "install", *shlex.split(args.install)]

@@ -67,8 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output-dir",
         default="./metrics",
-        help="Where reports, exports, analysis and (by default) baselines go "
-        "(default: ./metrics).",
+        help="Where reports, exports, analysis and (by default) baselines go (default: ./metrics).",
     )
     parser.add_argument(
         "--suite", help="Suite directory (default: PERFAGENT_SUITE, else benchmarks/hazelbean)."

@@ -6,6 +6,7 @@ import os
 import sys
 import traceback
 
+import click
 import typer
 
 from perfagent import __version__
@@ -70,13 +71,32 @@ def _root(
     """Benchmark agent."""
 
 
-def main() -> None:
+def _usage_error(exc: click.UsageError) -> None:
+    """Print click's usage error as plain lines, the message last (workflows read the last line)."""
+    if exc.ctx is not None:
+        err.print(exc.ctx.get_usage(), markup=False, highlight=False)
+        err.print(f"Try '{exc.ctx.command_path} --help' for help.", markup=False)
+    err.print(f"perfagent: error: {exc.format_message()}", markup=False, highlight=False)
+
+
+def main(argv: list[str] | None = None) -> None:
     try:
-        app()
+        # standalone_mode=False: click raises its errors here instead of printing them in
+        # a rich panel whose last line is a border.
+        code = app(args=argv, standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        _usage_error(exc)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        err.print(f"perfagent: error: {exc.format_message()}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
     except PerfAgentError as exc:
         err.print(f"perfagent: error: {exc}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.exceptions.Abort):
         err.print("perfagent: interrupted", markup=False)
         sys.exit(130)
     except Exception as exc:
@@ -89,3 +109,4 @@ def main() -> None:
             markup=False,
         )
         sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -48,7 +48,7 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def threshold_for(self, benchmark_name: str) -> float:
-        """The threshold in percent that applies to one benchmark (the most specific pattern wins)."""
+        """The threshold in percent for one benchmark (the most specific pattern wins)."""
         from fnmatch import fnmatchcase
 
         matches = [p for p in self.thresholds if fnmatchcase(benchmark_name, p)]

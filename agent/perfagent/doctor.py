@@ -3,7 +3,8 @@
 The checks cover what `pyperf system show` looks at (governor, boost, CPU isolation
 with rcu_nocbs/nohz_full, minimum frequency, IRQ affinity and irqbalance, ASLR, perf
 sample rate, power supply) plus what hurts a shared runner: load and foreign
-processes on the benchmark CPUs, swap and transparent huge pages. Each check reports
+processes on the benchmark CPUs, the NMI watchdog, NUMA balancing, swap and
+transparent huge pages. Each check reports
 what it read (state), a verdict, and the fix: the variable of the Ansible role
 `perf_tuning` that sets it.
 
@@ -40,6 +41,10 @@ BUSY_WARN = 0.05
 STEAL_WARN = 0.05
 SWAPPINESS_MAX = 10
 PF_KTHREAD = 0x00200000  # task flag of kernel threads (include/linux/sched.h)
+
+# The variables of the Ansible role perf_tuning that set what the checks look at.
+ISOLATE_FIX = "perf_tuning_isolate_cpus: true, perf_tuning_benchmark_cpus"
+HOUSEKEEPING_FIX = "perf_tuning_benchmark_cpus, perf_tuning_pin_system_services: true"
 
 
 @dataclass(frozen=True)
@@ -179,7 +184,7 @@ def check_min_frequency(probe: Probe) -> Check:
 
 
 def check_isolated(probe: Probe) -> Check:
-    name, fix = "Isolated CPUs", "perf_tuning_benchmark_cpus"
+    name, fix = "Isolated CPUs", ISOLATE_FIX
     isolated = system.isolated_cpus(probe.sys_root)
     online = probe.all_cpus()
     if isolated:
@@ -196,7 +201,7 @@ def check_isolated(probe: Probe) -> Check:
 
 
 def _coverage_check(name: str, what: str, cpus: list[int] | None, probe: Probe) -> Check:
-    fix = "perf_tuning_benchmark_cpus"
+    fix = ISOLATE_FIX
     if not probe.set_apart():
         return Check(name, f"{what} not useful: no CPUs set apart for benchmarks", WARN, fix)
     wanted = probe.benchmark_cpus()
@@ -236,7 +241,7 @@ def check_nohz_full(probe: Probe) -> Check:
 
 
 def check_irq_affinity(probe: Probe) -> Check:
-    name, fix = "IRQ affinity", "perf_tuning_irqbalance_banned_cpus"
+    name, fix = "IRQ affinity", f"{ISOLATE_FIX} (irqaffinity=); perf_tuning_irqbalance: true"
     irq_dir = probe.proc_root / "irq"
     if not irq_dir.is_dir():
         return Check(name, "not available here: no /proc/irq", UNAVAILABLE, fix)
@@ -265,7 +270,7 @@ def check_irq_affinity(probe: Probe) -> Check:
 
 
 def check_irqbalance(probe: Probe) -> Check:
-    name, fix = "irqbalance", "perf_tuning_irqbalance_banned_cpus"
+    name, fix = "irqbalance", "perf_tuning_irqbalance: true"
     pids = [p for p, comm in _processes(probe.proc_root) if comm == "irqbalance"]
     if not pids:
         return Check(name, "not running", OK, fix)
@@ -291,7 +296,7 @@ def check_irqbalance(probe: Probe) -> Check:
 
 
 def check_aslr(probe: Probe) -> Check:
-    name, fix = "ASLR", "perf_tuning_aslr: 2"
+    name, fix = "ASLR", "perf_tuning_sysctl: {kernel.randomize_va_space: 2}"
     value = system.read_line(probe.proc_root / "sys" / "kernel" / "randomize_va_space")
     labels = {"0": "disabled", "1": "conservative", "2": "full randomization"}
     if value not in labels:
@@ -302,7 +307,7 @@ def check_aslr(probe: Probe) -> Check:
 
 
 def check_perf_sample_rate(probe: Probe) -> Check:
-    name, fix = "perf sample rate", "perf_tuning_perf_event_max_sample_rate: 1"
+    name, fix = "perf sample rate", "perf_tuning_sysctl: {kernel.perf_event_max_sample_rate: 1}"
     value = system.read_line(probe.proc_root / "sys" / "kernel" / "perf_event_max_sample_rate")
     if not value or not value.isdigit():
         return Check(name, "not available here: no perf_event_max_sample_rate", UNAVAILABLE, fix)
@@ -310,8 +315,31 @@ def check_perf_sample_rate(probe: Probe) -> Check:
     return Check(name, f"{value} per second", OK if int(value) <= 1 else WARN, fix)
 
 
+def check_nmi_watchdog(probe: Probe) -> Check:
+    name, fix = "NMI watchdog", "perf_tuning_sysctl: {kernel.nmi_watchdog: 0}"
+    value = system.read_line(probe.proc_root / "sys" / "kernel" / "nmi_watchdog")
+    if value not in {"0", "1"}:
+        return Check(name, "not available here: no nmi_watchdog", UNAVAILABLE, fix)
+    # When on, it interrupts every CPU periodically, benchmark CPUs included.
+    return Check(name, "on" if value == "1" else "off", WARN if value == "1" else OK, fix)
+
+
+def check_numa_balancing(probe: Probe) -> Check:
+    name, fix = "NUMA balancing", "perf_tuning_sysctl: {kernel.numa_balancing: 0}"
+    value = system.read_line(probe.proc_root / "sys" / "kernel" / "numa_balancing")
+    if value is None or not value.isdigit():
+        return Check(name, "not available here: no numa_balancing", UNAVAILABLE, fix)
+    nodes = system.parse_cpu_list(
+        system.read_line(probe.sys_root / "devices" / "system" / "node" / "online") or "0"
+    )
+    # With one node there is nowhere to migrate to; with several, pages move mid-run.
+    on = value != "0"
+    verdict = WARN if on and len(nodes) > 1 else OK
+    return Check(name, f"{'on' if on else 'off'} ({len(nodes) or 1} NUMA node(s))", verdict, fix)
+
+
 def check_thp(probe: Probe) -> Check:
-    name, fix = "Huge pages (THP)", "perf_tuning_thp: madvise"
+    name, fix = "Huge pages (THP)", "perf_tuning_transparent_hugepages: never"
     text = system.read_line(probe.sys_root / "kernel" / "mm" / "transparent_hugepage" / "enabled")
     if not text:
         return Check(name, "not available here: no transparent_hugepage", UNAVAILABLE, fix)
@@ -321,7 +349,7 @@ def check_thp(probe: Probe) -> Check:
 
 
 def check_swap(probe: Probe) -> Check:
-    name, fix = "Swap", f"perf_tuning_swappiness: {SWAPPINESS_MAX}"
+    name, fix = "Swap", f"perf_tuning_sysctl: {{vm.swappiness: {SWAPPINESS_MAX}}}"
     meminfo = _meminfo(probe.proc_root)
     total = meminfo.get("SwapTotal")
     if total is None:
@@ -391,7 +419,7 @@ def cpu_usage(probe: Probe) -> tuple[float, float] | None:
 def check_load(probe: Probe) -> Check:
     name, fix = (
         "Load",
-        "perf_tuning_benchmark_cpus",
+        HOUSEKEEPING_FIX,
     )
     loadavg = (system.read_line(probe.proc_root / "loadavg") or "").split()
     usage = cpu_usage(probe)
@@ -454,7 +482,7 @@ def foreign_processes(probe: Probe) -> list[tuple[int, str]]:
 def check_foreign_processes(probe: Probe) -> Check:
     name, fix = (
         "Other processes",
-        "perf_tuning_benchmark_cpus",
+        HOUSEKEEPING_FIX,
     )
     found = foreign_processes(probe)
     if not found:
@@ -503,6 +531,8 @@ CHECKS: tuple[tuple[str, CheckFunction], ...] = (
     ("Power supply", check_power),
     ("Load", check_load),
     ("Other processes", check_foreign_processes),
+    ("NMI watchdog", check_nmi_watchdog),
+    ("NUMA balancing", check_numa_balancing),
     ("Swap", check_swap),
     ("Huge pages (THP)", check_thp),
 )

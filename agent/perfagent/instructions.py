@@ -2,7 +2,7 @@
 
 On shared and virtual machines timings vary 5-20% between runs of the same code, so
 a 10% gate on time is noise there. The count of instructions a call executes, taken
-under valgrind, repeats to about 0.001%, whatever else the machine is doing.
+under valgrind, repeats to about 0.01% whatever else the machine is doing.
 
 How a benchmark is counted
 --------------------------
@@ -38,11 +38,17 @@ headers or a C compiler, the metric stops with exit code 2 naming the Debian pac
 What is fixed so counts repeat
 ------------------------------
 ``PYTHONHASHSEED=0`` (string hashing decides dict and set iteration order, so code
-paths); one thread for OpenBLAS, OpenMP, MKL and numexpr unless the caller set them
-(valgrind runs threads one at a time, and pools that spin while waiting would add
-counts that depend on scheduling); a garbage collection before every value, so no
+paths); address-space randomisation off for the worker (``setarch -R`` where it is
+permitted: CPython's attribute caches index by object address, so layouts change
+counts slightly); one thread for OpenBLAS, OpenMP, MKL and numexpr unless the caller
+set them (valgrind runs threads one at a time, and pools that spin while waiting
+would add counts that depend on scheduling); the environment pyperf gives its
+workers, not the caller's whole one; a garbage collection before every value, so no
 value pays for collecting the previous one's garbage; warm-up calls before counting,
-so caches, lazy imports and the interpreter's specialisation have settled.
+so caches, lazy imports and the interpreter's specialisation have settled. Counts of
+one benchmark then agree within a worker to the instruction, and between separate
+runs to about 0.01% (what the heap looked like before counting still matters a
+little, e.g. whether a module was loaded from bytecode or compiled).
 
 Instruction counts are near-deterministic: two worker processes of three values each
 are plenty (``processes``/``values`` settings override). The workers of one benchmark
@@ -119,6 +125,8 @@ _TOTALS = re.compile(r"^(?:totals|summary):\s*(\d+)")
 _OUT_FILE = "callgrind.out"
 _RESULT_FILE = "worker-result.json"
 _STDERR_TAIL_LINES = 15
+# How each "cannot run here" message ends.
+_TIME_HINT = "or measure with --metric time"
 
 
 class InstructionsUnavailable(UsageError):
@@ -141,10 +149,6 @@ class Toolchain:
     no_aslr: tuple[str, ...] = ()
 
 
-def _use_metric_time_hint() -> str:
-    return "or measure with --metric time"
-
-
 def find_valgrind() -> tuple[str, str]:
     """valgrind's path and version string ("valgrind-3.19.0"); raises when it is unusable."""
     path = shutil.which("valgrind")
@@ -152,7 +156,7 @@ def find_valgrind() -> tuple[str, str]:
         raise InstructionsUnavailable(
             "the instructions metric needs valgrind, which is not installed on this machine: "
             f"install the Debian package '{DEBIAN_VALGRIND}' (apt-get install {DEBIAN_VALGRIND}), "
-            + _use_metric_time_hint()
+            + _TIME_HINT
         )
     try:
         done = subprocess.run(
@@ -180,7 +184,7 @@ def _compiler() -> list[str]:
     raise InstructionsUnavailable(
         "the instructions metric needs a C compiler to build its small bridge to valgrind "
         f"(cc, gcc or clang; none found): install the Debian package '{DEBIAN_COMPILER}' "
-        f"(apt-get install {DEBIAN_COMPILER}), " + _use_metric_time_hint()
+        f"(apt-get install {DEBIAN_COMPILER}), " + _TIME_HINT
     )
 
 
@@ -205,7 +209,6 @@ def build_shim(valgrind_version: str, directory: Path | None = None) -> Path:
     candidates.append(Path(tempfile.gettempdir()) / f"perfagent-{os.getuid()}")
     last_error: OSError | None = None
     for folder in candidates:
-        assert folder is not None
         library = folder / f"callgrind-shim-{key}.so"
         if library.is_file():
             return library
@@ -238,7 +241,7 @@ def _compile_shim(source: bytes, library: Path) -> None:
                 raise InstructionsUnavailable(
                     "valgrind's client-request headers (valgrind/callgrind.h) are missing: "
                     f"install the Debian package '{DEBIAN_VALGRIND}', which ships them "
-                    f"(apt-get install {DEBIAN_VALGRIND}), " + _use_metric_time_hint()
+                    f"(apt-get install {DEBIAN_VALGRIND}), " + _TIME_HINT
                 )
             raise InstructionsUnavailable(
                 f"compiling the valgrind bridge failed ({' '.join(command)}): {message[-500:]}"
@@ -457,12 +460,12 @@ def _run_worker(
                 # benchmark work belongs on a tuned machine; valgrind's threads inherit this.
                 with contextlib.suppress(OSError):
                     os.sched_setaffinity(process.pid, cpus)
-            _stdout, stderr = process.communicate()
+            stdout, stderr = process.communicate()
         except BaseException:
             process.kill()
             process.wait()
             raise
-        done = subprocess.CompletedProcess(process.args, process.returncode, _stdout, stderr)
+        done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         duration = time.monotonic() - clock
         report = _read_worker_result(result_file)
         if report.get("error"):

@@ -17,7 +17,8 @@ Suite = Annotated[
     Path | None,
     typer.Option(
         "--suite",
-        help="Suite directory of bench_*.py files. [env PERFAGENT_SUITE; default benchmarks/hazelbean]",
+        help="Suite directory of bench_*.py files. "
+        "[env PERFAGENT_SUITE; default benchmarks/hazelbean]",
         show_default=False,
     ),
 ]
@@ -50,8 +51,13 @@ Metric = Annotated[
     str | None,
     typer.Option(
         "--metric",
-        help="What to measure: 'time' (wall clock, pyperf) or 'instructions' "
-        "(valgrind instruction counts, for machines that cannot be made quiet). [default time]",
+        help="What to measure: 'time' (wall clock, pyperf) or 'instructions': instructions "
+        "per call counted under valgrind (start-up, imports and setup not counted), "
+        "repeatable to about 0.01% on shared or virtual machines that cannot be made quiet, "
+        "but blind to cache, memory-bandwidth, I/O, system-call and waiting costs. "
+        "Needs valgrind and a C compiler (apt-get install valgrind gcc); 2 processes x 3 "
+        "values unless --processes/--values say so. Baselines of different metrics are never "
+        "compared. See docs/instructions-metric.md. [env PERFAGENT_METRIC; default time]",
         show_default=False,
     ),
 ]

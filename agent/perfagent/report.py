@@ -154,6 +154,11 @@ def format_quantity(value: float, unit: str) -> str:
     return f"{value:.4g}"
 
 
+def _count(number: int, noun: str) -> str:
+    plural = noun + ("es" if noun.endswith("s") else "s")
+    return f"{number} {noun if number == 1 else plural}"
+
+
 def _absent(value: object) -> object:
     return "(absent)" if value is None else value
 
@@ -196,9 +201,9 @@ def text_report(outcome: Outcome) -> str:
         lines += [
             f"{d.name}: {d.verdict.value.upper()}",
             f"  baseline  {_side_text(d.base.mean, d.base.std, d.unit)} "
-            f"({d.base.n_processes} processes, {d.base.n_runs} runs)",
+            f"({_count(d.base.n_processes, 'process')}, {_count(d.base.n_runs, 'run')})",
             f"  current   {_side_text(d.head.mean, d.head.std, d.unit)} "
-            f"({d.head.n_processes} processes, {d.head.n_runs} runs)",
+            f"({_count(d.head.n_processes, 'process')}, {_count(d.head.n_runs, 'run')})",
             f"  ratio     {d.ratio:.3f} ({_signed_pct(d.change_percent)}), "
             f"{_confidence_label()} interval {_interval(d)}, threshold {_pct(d.threshold)}",
         ]
@@ -214,7 +219,9 @@ def text_report(outcome: Outcome) -> str:
         lines += [f"{name}: NEW (no baseline yet; not judged)", ""]
     lines += _software_lines(outcome.software_changes)
     lines += [f"Note: {note}" for note in outcome.notes]
-    lines += ["", final_line(outcome), ""]
+    if lines[-1]:
+        lines.append("")
+    lines += [final_line(outcome), ""]
     return "\n".join(lines)
 
 
@@ -223,7 +230,7 @@ def _side_line(side: Side) -> str:
     if side.commit:
         parts.append(f"commit {side.commit[:12]}")
     if side.runs:
-        parts.append(f"{side.runs} run(s)")
+        parts.append(_count(side.runs, "run"))
     return ", ".join(parts)
 
 
@@ -397,6 +404,7 @@ class Artifacts:
     results: Path | None
     summary: Path
     step_summary: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def paths(self) -> list[Path]:
         found = [self.report, self.export, self.analysis, self.results, self.summary]
@@ -441,8 +449,24 @@ def write_artifacts(
         ) from None
     if head is not None and paths.results is not None:
         results.write(head, paths.results)
-    step_summary = append_step_summary(summary_markdown(outcome), environ)
-    return Artifacts(**{**paths.__dict__, "step_summary": step_summary})
+    step_summary, warning = append_step_summary(summary_markdown(outcome), environ)
+    return Artifacts(
+        **{**paths.__dict__, "step_summary": step_summary, "warnings": [warning] if warning else []}
+    )
+
+
+def ensure_output_dir(output_dir: str | Path) -> None:
+    """UsageError now, naming the directory, if the artifacts could not be written later."""
+    root = Path(output_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(root / f".perfagent-write-test-{os.getpid()}", "")
+        (root / f".perfagent-write-test-{os.getpid()}").unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"output directory {root}: cannot write to it: {exc.strerror or exc} "
+            "(set --output-dir to a writable directory)"
+        ) from None
 
 
 def _free_stamp(root: Path, stamp: str) -> str:
@@ -454,20 +478,25 @@ def _free_stamp(root: Path, stamp: str) -> str:
     return candidate
 
 
-def append_step_summary(markdown: str, environ: Mapping[str, str]) -> Path | None:
-    """Append to $GITHUB_STEP_SUMMARY when it is set (GitHub renders it on the run page)."""
+def append_step_summary(markdown: str, environ: Mapping[str, str]) -> tuple[Path | None, str]:
+    """Append to $GITHUB_STEP_SUMMARY when it is set (GitHub renders it on the run page).
+
+    Returns the path (None when unset) and a warning ("" when fine): a summary that
+    cannot be written must not turn a check's verdict into an error exit.
+    """
     target = environ.get(STEP_SUMMARY_ENV, "").strip()
     if not target:
-        return None
+        return None, ""
     path = Path(target)
     try:
         with path.open("a", encoding="utf-8") as handle:
             handle.write(markdown + "\n")
     except OSError as exc:
-        raise UsageError(
-            f"{STEP_SUMMARY_ENV}={target}: cannot append the summary: {exc.strerror or exc}"
-        ) from None
-    return path
+        return (
+            None,
+            f"{STEP_SUMMARY_ENV}={target}: cannot append the summary: {exc.strerror or exc}",
+        )
+    return path, ""
 
 
 # --- the console ------------------------------------------------------------------
@@ -508,8 +537,7 @@ def print_outcome(outcome: Outcome, console: Console) -> None:
         console.print(f"{name}: new, no baseline yet (not judged)", markup=False)
     for key, old, new in outcome.software_changes:
         console.print(
-            f"note: software differs from the baseline's: {key}: {_absent(old)} -> "
-            f"{_absent(new)}",
+            f"note: software differs from the baseline's: {key}: {_absent(old)} -> {_absent(new)}",
             markup=False,
             highlight=False,
         )

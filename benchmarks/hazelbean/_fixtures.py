@@ -11,13 +11,18 @@ seconds (and needs the hazelbean environment) where listing needs neither.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,10 +48,8 @@ FLOAT_NODATA = -9999.0
 
 
 def import_hazelbean() -> types.ModuleType:
-    """Import hazelbean for a benchmark, keeping its side effects inside the workspace."""
-    import hazelbean
-
-    return hazelbean
+    """Import hazelbean, from a benchmark's setup (never at module level: see above)."""
+    return importlib.import_module("hazelbean")
 
 
 @dataclass
@@ -146,3 +149,41 @@ def send_console_logging_to_null() -> None:
             handler, logging.FileHandler
         ):
             handler.setStream(null_device)
+
+
+class ScriptDepthThread:
+    """A thread of its own to make calls on, with a call stack as short as a run script's.
+
+    hb.ProjectFlow() walks the whole call stack with inspect.stack() to find the script
+    that created it. Under the agent, a worker's stack starts in frozen `runpy` frames
+    (`python -m perfagent.bench_script`), which inspect cannot map to a module file, so
+    it rescans every loaded module twice per such frame: tens of milliseconds per
+    ProjectFlow that a user running `python run_model.py` never pays, and that would
+    drown hazelbean's own work. Calls made here see threading's frames instead, ordinary
+    files like a run script's.
+    """
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Callable[[], Any] | None] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[tuple[Any, BaseException | None]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="script-depth", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while (function := self._calls.get()) is not None:
+            try:
+                self._results.put((function(), None))
+            except BaseException as error:  # handed back to the caller, raised there
+                self._results.put((None, error))
+
+    def call(self, function: Callable[[], Any]) -> Any:
+        """Run `function` on the thread and return its result (or raise its exception)."""
+        self._calls.put(function)
+        result, error = self._results.get()
+        if error is not None:
+            raise error
+        return result
+
+    def close(self) -> None:
+        self._calls.put(None)
+        self._thread.join()

@@ -9,8 +9,7 @@ on what it measures.
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import perfagent
@@ -26,13 +25,11 @@ ZONES_NODATA = 0  # zone ids start at 1
 FRACTION_CHANGED = 0.1
 
 
-@dataclass
-class KernelInputs:
-    """A kernel of hazelbean.calculation_core.cython_functions and its arguments."""
-
-    workspace: Workspace
-    kernels: types.ModuleType
-    arrays: dict[str, Any] = field(default_factory=dict)
+def cython_kernels() -> types.ModuleType:
+    """hazelbean.calculation_core.cython_functions (importing hazelbean on first use)."""
+    hb = import_hazelbean()
+    kernels: types.ModuleType = hb.calculation_core.cython_functions
+    return kernels
 
 
 def aggregation_rules() -> dict[int, int]:
@@ -40,91 +37,120 @@ def aggregation_rules() -> dict[int, int]:
     return {int(code): int(code) // 10 * 10 for code in LULC_CLASSES}
 
 
-def _kernel_inputs(name: str) -> KernelInputs:
-    hb = import_hazelbean()
-    return KernelInputs(Workspace.create(name), hb.calculation_core.cython_functions)
+@dataclass
+class Reclassification:
+    workspace: Workspace
+    kernels: types.ModuleType
+    lulc: np.ndarray
+    rules_array: np.ndarray
+    rules_dict: dict[int, int]
 
 
-def teardown_kernel(inputs: KernelInputs) -> None:
+def setup_reclassify_by_array() -> Reclassification:
+    kernels = cython_kernels()
+    workspace = Workspace.create("reclassify-by-array")
+    # The array form of the rules is indexed by class code, as reclassify_raster_hb builds it.
+    rules = aggregation_rules()
+    rules_array = np.arange(int(LULC_CLASSES.max()) + 1, dtype=np.int32)
+    for code, group in rules.items():
+        rules_array[code] = group
+    return Reclassification(
+        workspace, kernels, workspace.lulc_array(TILE_SHAPE), rules_array, rules
+    )
+
+
+def setup_reclassify_by_dict() -> Reclassification:
+    kernels = cython_kernels()
+    workspace = Workspace.create("reclassify-by-dict")
+    lulc = workspace.lulc_array(DICT_LOOKUP_TILE_SHAPE)
+    return Reclassification(workspace, kernels, lulc, np.empty(0, np.int32), aggregation_rules())
+
+
+def teardown_reclassification(inputs: Reclassification) -> None:
     inputs.workspace.remove()
 
 
-def setup_reclassify_by_array() -> KernelInputs:
-    inputs = _kernel_inputs("reclassify-by-array")
-    # The array form of the rules is indexed by class code, as reclassify_raster_hb builds it.
-    rules_array = np.arange(int(LULC_CLASSES.max()) + 1, dtype=np.int32)
-    for code, group in aggregation_rules().items():
-        rules_array[code] = group
-    inputs.arrays["lulc"] = inputs.workspace.lulc_array(TILE_SHAPE)
-    inputs.arrays["rules"] = rules_array
-    return inputs
-
-
-@perfagent.benchmark(setup=setup_reclassify_by_array, teardown=teardown_kernel)
-def bench_reclassify_by_array(inputs: KernelInputs) -> None:
+@perfagent.benchmark(setup=setup_reclassify_by_array, teardown=teardown_reclassification)
+def bench_reclassify_by_array(inputs: Reclassification) -> None:
     """Reclassify a land-use tile with a lookup array (hb.reclassify_int_to_int_by_array).
 
     2048 x 2048 int32 classes, 21 classes mapped onto their broad groups.
     """
-    inputs.kernels.reclassify_int_to_int_by_array(inputs.arrays["lulc"], inputs.arrays["rules"])
+    inputs.kernels.reclassify_int_to_int_by_array(inputs.lulc, inputs.rules_array)
 
 
-def setup_reclassify_by_dict() -> KernelInputs:
-    inputs = _kernel_inputs("reclassify-by-dict")
-    inputs.arrays["lulc"] = inputs.workspace.lulc_array(DICT_LOOKUP_TILE_SHAPE)
-    inputs.arrays["rules"] = aggregation_rules()
-    return inputs
-
-
-@perfagent.benchmark(setup=setup_reclassify_by_dict, teardown=teardown_kernel)
-def bench_reclassify_by_dict(inputs: KernelInputs) -> None:
+@perfagent.benchmark(setup=setup_reclassify_by_dict, teardown=teardown_reclassification)
+def bench_reclassify_by_dict(inputs: Reclassification) -> None:
     """Reclassify a land-use tile with a rules dict (hb.reclassify_int_to_int_by_dict).
 
     1024 x 1024 int32 classes, 21 rules; one Python dict lookup per pixel.
     """
-    inputs.kernels.reclassify_int_to_int_by_dict(inputs.arrays["lulc"], inputs.arrays["rules"])
+    inputs.kernels.reclassify_int_to_int_by_dict(inputs.lulc, inputs.rules_dict)
 
 
-def setup_change_matrix() -> KernelInputs:
-    inputs = _kernel_inputs("change-matrix")
-    before = inputs.workspace.lulc_array(CHANGE_MATRIX_TILE_SHAPE)
-    inputs.arrays["before"] = before
-    inputs.arrays["after"] = inputs.workspace.changed_lulc_array(before, FRACTION_CHANGED)
-    inputs.arrays["classes"] = [int(code) for code in LULC_CLASSES]
-    return inputs
+@dataclass
+class LandUseChange:
+    workspace: Workspace
+    kernels: types.ModuleType
+    before: np.ndarray
+    after: np.ndarray
+    classes: list[int]
 
 
-@perfagent.benchmark(setup=setup_change_matrix, teardown=teardown_kernel)
-def bench_change_matrix(inputs: KernelInputs) -> None:
+def setup_change_matrix() -> LandUseChange:
+    kernels = cython_kernels()
+    workspace = Workspace.create("change-matrix")
+    before = workspace.lulc_array(CHANGE_MATRIX_TILE_SHAPE)
+    after = workspace.changed_lulc_array(before, FRACTION_CHANGED)
+    return LandUseChange(workspace, kernels, before, after, [int(c) for c in LULC_CLASSES])
+
+
+def teardown_change_matrix(inputs: LandUseChange) -> None:
+    inputs.workspace.remove()
+
+
+@perfagent.benchmark(setup=setup_change_matrix, teardown=teardown_change_matrix)
+def bench_change_matrix(inputs: LandUseChange) -> None:
     """Cross-tabulate land-use change between two dates (hb.calc_change_matrix_of_two_int_arrays).
 
     Two 512 x 512 int32 maps, 10% of pixels changed, 21 classes; several dict
     lookups per pixel.
     """
-    inputs.kernels.calc_change_matrix_of_two_int_arrays(
-        inputs.arrays["before"], inputs.arrays["after"], inputs.arrays["classes"]
-    )
+    inputs.kernels.calc_change_matrix_of_two_int_arrays(inputs.before, inputs.after, inputs.classes)
 
 
-def setup_zonal_sums() -> KernelInputs:
-    inputs = _kernel_inputs("zonal-sums")
-    zone_ids = inputs.workspace.zone_ids_array(TILE_SHAPE, N_ZONES)
-    inputs.arrays["zone_ids"] = zone_ids
-    inputs.arrays["unique_zone_ids"] = np.unique(zone_ids)
-    inputs.arrays["values"] = inputs.workspace.values_array(TILE_SHAPE)
-    return inputs
+@dataclass
+class ZonalSums:
+    workspace: Workspace
+    kernels: types.ModuleType
+    zone_ids: np.ndarray
+    unique_zone_ids: np.ndarray
+    values: np.ndarray
 
 
-@perfagent.benchmark(setup=setup_zonal_sums, teardown=teardown_kernel)
-def bench_zonal_sums(inputs: KernelInputs) -> None:
+def setup_zonal_sums() -> ZonalSums:
+    kernels = cython_kernels()
+    workspace = Workspace.create("zonal-sums")
+    zone_ids = workspace.zone_ids_array(TILE_SHAPE, N_ZONES)
+    values = workspace.values_array(TILE_SHAPE)
+    return ZonalSums(workspace, kernels, zone_ids, np.unique(zone_ids), values)
+
+
+def teardown_zonal_sums(inputs: ZonalSums) -> None:
+    inputs.workspace.remove()
+
+
+@perfagent.benchmark(setup=setup_zonal_sums, teardown=teardown_zonal_sums)
+def bench_zonal_sums(inputs: ZonalSums) -> None:
     """Sum values per zone over a tile (hb.zonal_stats_cythonized).
 
-    2048 x 2048 int64 zone ids (250 zones) and float64 values with 5% nodata.
+    2048 x 2048 int64 zone ids (250 zones) and float64 values with 5% nodata; the
+    kernel under hb.zonal_statistics_rasterized, without its file reads.
     """
     inputs.kernels.zonal_stats_cythonized(
-        inputs.arrays["zone_ids"],
-        inputs.arrays["values"],
-        inputs.arrays["unique_zone_ids"],
+        inputs.zone_ids,
+        inputs.values,
+        inputs.unique_zone_ids,
         zones_ndv=ZONES_NODATA,
         values_ndv=FLOAT_NODATA,
         stats_to_retrieve="sums",

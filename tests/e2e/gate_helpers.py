@@ -61,4 +61,7 @@ def last_line(completed: subprocess.CompletedProcess[str]) -> str:
 
 def describe(completed: subprocess.CompletedProcess[str]) -> str:
     """Everything a failed assertion should show."""
-    return f"exit {completed.returncode}\n--- stdout\n{completed.stdout}\n--- stderr\n{completed.stderr}"
+    return (
+        f"exit {completed.returncode}\n--- stdout\n{completed.stdout}\n"
+        f"--- stderr\n{completed.stderr}"
+    )

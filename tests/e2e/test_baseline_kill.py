@@ -20,7 +20,6 @@ from pathlib import Path
 import pyperf
 import pytest
 from gate_helpers import clean_env, copy_suite
-
 from perfagent import results
 from perfagent.fingerprint import collect
 from perfagent.store import DirectoryStore
@@ -58,7 +57,9 @@ def _lines(stream: object, into: queue.Queue[str]) -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
-def test_killed_baseline_leaves_the_previous_one_intact(tmp_path: Path, sig: signal.Signals) -> None:
+def test_killed_baseline_leaves_the_previous_one_intact(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     suite = copy_suite(tmp_path)
     store = tmp_path / "store"
     current = previous_baseline(store)
@@ -66,7 +67,18 @@ def test_killed_baseline_leaves_the_previous_one_intact(tmp_path: Path, sig: sig
     files_before = sorted(p.relative_to(store) for p in store.rglob("*"))
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "perfagent", "baseline", "--suite", str(suite), "--store", str(store), "--runs", "2"],
+        [
+            sys.executable,
+            "-m",
+            "perfagent",
+            "baseline",
+            "--suite",
+            str(suite),
+            "--store",
+            str(store),
+            "--runs",
+            "2",
+        ],
         cwd=tmp_path,
         # One worker process of one value per benchmark: the first run ends sooner.
         env=clean_env(PERFAGENT_PROCESSES="1", PERFAGENT_VALUES="1"),

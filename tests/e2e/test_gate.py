@@ -33,7 +33,9 @@ def test_baseline_then_check_unchanged_and_slowed(tmp_path: Path) -> None:
     store = tmp_path / "store"
     env = clean_env()
 
-    made = perfagent("baseline", "--suite", suite, "--store", store, "--runs", "3", cwd=tmp_path, env=env)
+    made = perfagent(
+        "baseline", "--suite", suite, "--store", store, "--runs", "3", cwd=tmp_path, env=env
+    )
     assert made.returncode == 0, describe(made)
     assert "Baseline stored:" in made.stdout
     [current] = store.glob("*/slowable/current.json")

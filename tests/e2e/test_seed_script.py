@@ -45,7 +45,15 @@ def test_old_flags_become_agent_commands() -> None:
     )
     assert seed.agent_commands(args, store_configured=False) == [
         ["baseline", "--runs", "5", "--store", "metrics/baselines"],
-        ["check", "--threshold", "7.5", "--output-dir", "./metrics", "--store", "metrics/baselines"],
+        [
+            "check",
+            "--threshold",
+            "7.5",
+            "--output-dir",
+            "./metrics",
+            "--store",
+            "metrics/baselines",
+        ],
     ]
     # A provisioned runner's PERFAGENT_STORE (outside the workspace) is respected.
     args = seed.build_parser().parse_args(["--check-regression", "--output-dir", "out"])
@@ -72,24 +80,33 @@ def test_bad_usage_exits_2(tmp_path: Path) -> None:
 def test_check_without_baseline_exits_3(tmp_path: Path) -> None:
     suite = copy_suite(tmp_path)
     env = clean_env(PERFAGENT_SUITE=str(suite))
-    completed = run_seed("--check-regression", "--output-dir", tmp_path / "metrics", cwd=tmp_path, env=env)
+    completed = run_seed(
+        "--check-regression", "--output-dir", tmp_path / "metrics", cwd=tmp_path, env=env
+    )
     assert completed.returncode == 3, describe(completed)
     assert "no baseline for fingerprint" in last_line(completed)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("valgrind") is None, reason="the instructions metric needs valgrind")
+@pytest.mark.skipif(
+    shutil.which("valgrind") is None, reason="the instructions metric needs valgrind"
+)
 def test_establish_then_check_through_the_seed_script(tmp_path: Path) -> None:
     suite = copy_suite(tmp_path)
     metrics = tmp_path / "metrics"
     env = clean_env(
         PERFAGENT_SUITE=str(suite),
         PERFAGENT_METRIC="instructions",
-        # Counts do not drift, so one confirmation run is as good as two; it saves time.
-        PERFAGENT_CONFIRM_RUNS="1",
+        # Counts barely vary, so one worker process per benchmark and no confirmation
+        # runs decide as well as more would; valgrind is slow, and this saves a minute.
+        # (test_gate.py exercises the confirmation runs with the time metric.)
+        PERFAGENT_PROCESSES="1",
+        PERFAGENT_CONFIRM_RUNS="0",
     )
 
-    made = run_seed("--establish-baseline", "--runs", "1", "--output-dir", metrics, cwd=tmp_path, env=env)
+    made = run_seed(
+        "--establish-baseline", "--runs", "1", "--output-dir", metrics, cwd=tmp_path, env=env
+    )
     assert made.returncode == 0, describe(made)
     assert len(list((metrics / "baselines").glob("*/slowable/current.json"))) == 1
 

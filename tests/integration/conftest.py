@@ -74,7 +74,7 @@ def _parse_recap(output: str) -> dict[str, dict[str, int]]:
     recap: dict[str, dict[str, int]] = {}
     section = output.split("PLAY RECAP", 1)[-1]
     for line in section.splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
+        match = re.match(r"^(\S+)\s+:\s+(ok=.*)$", line.strip())
         if match:
             recap[match[1]] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match[2])}
     return recap
@@ -194,6 +194,8 @@ def provisioning_lab(request: pytest.FixtureRequest) -> Iterator[ProvisioningLab
             "github_runner_server_url": api_url,
             "github_runner_owner": "perf-lab",
             "github_runner_repo": "hazelbean",
+            # the agent as the tree was when the run began: others may edit it meanwhile
+            "perfagent_source_dir": str(artifacts.source_snapshot(workdir / "source")),
             # no PyPI inside the lab
             "perfagent_wheelhouse_src": str(wheels),
             "perfagent_pip_extra_args": "--no-index --find-links /opt/perfagent/wheelhouse",

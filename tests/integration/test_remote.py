@@ -6,6 +6,10 @@ shipped to the host, checked there against the baseline in the runner's own stor
 and the artifacts come back. An uncommitted change that makes the measured code far
 slower (a large injected slowdown: this test measures time on a noisy machine) is
 caught, which shows that the tree as it is on disk was measured, not HEAD.
+
+The lab has two hosts, provisioned in one play: issue 7's fleet provisioning
+(each its own runner name, one hardware-class label) is checked on the same lab,
+so CI boots and provisions it once.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from pathlib import Path
 import pytest
 from conftest import ProvisioningLab
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    # Two hosts in this module's lab (the fixture's own default is one).
+    pytest.mark.parametrize("provisioning_lab", [2], indirect=True, ids=["2-host"]),
+]
 
 RUNNER_USER = "github-runner"
 SUITE = "remotesuite"
@@ -40,10 +49,35 @@ def _git(repo: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def runner(provisioning_lab: ProvisioningLab) -> ProvisioningLab:
-    """The lab's host, provisioned."""
+    """The lab's hosts, provisioned together by one run of provision.yml."""
     run = provisioning_lab.playbook("provision.yml")
     assert run.returncode == 0, run.output[-6000:]
     return provisioning_lab
+
+
+def test_two_hosts_provisioned_in_one_play(runner: ProvisioningLab) -> None:
+    run = next(r for r in runner.runs if r.playbook == "provision.yml")
+    names = [host.name for host in runner.hosts]
+    assert len(names) == 2
+    # one play over the inventory group, both hosts in its recap, none failed
+    assert run.output.count("PLAY [Provision performance runners]") == 1
+    assert sorted(run.recap) == sorted(names)
+    assert all(counts.get("failed", 0) == 0 for counts in run.recap.values())
+    registered_names = []
+    class_labels = set()
+    for host in runner.hosts:
+        local = json.loads(host.ssh("cat /opt/actions-runner/.runner").stdout)
+        registered_names.append(local["agentName"])
+        assert host.ssh("systemctl is-active actions-runner").stdout.strip() == "active"
+        fingerprint = json.loads(host.ssh("perfagent fingerprint --json").stdout)["id"]
+        registered = runner.api.runner_named(host.name)
+        assert registered is not None
+        assert registered.custom_labels == ["performance-testing", f"perf-hw-{fingerprint}"]
+        class_labels.add(f"perf-hw-{fingerprint}")
+    # each runner its own name; the same hardware, so the same class label, which a
+    # workflow can pin a job to: runs-on: [self-hosted, performance-testing, perf-hw-<id>]
+    assert registered_names == names and len(set(registered_names)) == 2
+    assert len(class_labels) == 1
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +121,8 @@ def baseline_on_runner(runner: ProvisioningLab, developer_tree: Path) -> str:
     stored = host.ssh(
         f"cd /tmp/main-checkout && runuser -u {RUNNER_USER} -- env "
         "PERFAGENT_CONFIG=/etc/perfagent/perfagent.toml "
-        f"perfagent baseline --suite {SUITE} --commit {head}",
+        # Three suite runs: the decision then knows this machine's run-to-run drift.
+        f"perfagent baseline --suite {SUITE} --runs 3 --commit {head}",
         timeout=600,
     )
     assert "Baseline stored" in stored.stdout + stored.stderr
@@ -106,6 +141,7 @@ def _remote(runner: ProvisioningLab, tree: Path, fetch_to: Path, *agent: str) ->
         timeout=900,
         env={**os.environ, "CI": "true"},
     )  # fmt: skip
+    print(done.stdout + done.stderr)  # shown with -s, and on a failure
     return done.returncode, done.stdout + done.stderr
 
 
@@ -145,9 +181,7 @@ def test_remote_check_measures_uncommitted_changes(
     work.write_text(SLOW_CODE)  # not committed
     try:
         fetched = tmp_path / "artifacts"
-        code, output = _remote(
-            runner, developer_tree, fetched, "check", "--suite", SUITE, "--confirm-runs", "1"
-        )
+        code, output = _remote(runner, developer_tree, fetched, "check", "--suite", SUITE)
     finally:
         work.write_text(FAST_CODE)
     assert code == 1, output

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pyperf
-
 from perfagent import results
 
 FINGERPRINT = "a1b2c3d4e5f6"
@@ -94,7 +93,9 @@ def write_suite(path: Path, suite: pyperf.BenchmarkSuite) -> Path:
     return path
 
 
-def steady(mean: float, processes: int = 4, runs: int = 1, spread: float = 0.01) -> list[list[float]]:
+def steady(
+    mean: float, processes: int = 4, runs: int = 1, spread: float = 0.01
+) -> list[list[float]]:
     """Process means with a small deterministic spread around `mean`."""
     pattern = [1.0 + spread * ((i % 3) - 1) for i in range(processes)]
     return [[mean * p * (1.0 + 0.002 * r) for p in pattern] for r in range(runs)]

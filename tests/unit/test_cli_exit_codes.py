@@ -12,15 +12,16 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from synthetic_results import FINGERPRINT, HARDWARE, make_suite, write_suite
-
 from perfagent import cli, results
 from perfagent.fingerprint import collect
 from perfagent.store import DirectoryStore
+from synthetic_results import FINGERPRINT, HARDWARE, make_suite, write_suite
 
 REPO = Path(__file__).resolve().parents[2]
 SLOWABLE = REPO / "tests" / "suites" / "slowable"
@@ -51,8 +52,13 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+Invoke = Callable[..., Result]
+
+
 @pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
+    """Run `perfagent ARGS...` in this process: its exit code, stdout and stderr."""
+
     def run(*args: str | Path) -> Result:
         monkeypatch.setattr(sys, "argv", ["perfagent", *map(str, args)])
         with pytest.raises(SystemExit) as exited:
@@ -64,14 +70,14 @@ def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     return run
 
 
-def files(tmp_path: Path, head_level: float = 1.0, **head_kw: object) -> tuple[Path, Path]:
+def files(tmp_path: Path, head_level: float = 1.0, **head_kw: Any) -> tuple[Path, Path]:
     base = write_suite(
         tmp_path / "base.json", make_suite({"calc.sum": [[1.0, 1.01, 0.99], [1.0, 1.0, 1.0]]})
     )
     level = head_level
     head = write_suite(
         tmp_path / "head.json",
-        make_suite({"calc.sum": [[level, level * 1.01, level * 0.99]]}, **head_kw),  # type: ignore[arg-type]
+        make_suite({"calc.sum": [[level, level * 1.01, level * 0.99]]}, **head_kw),
     )
     return base, head
 
@@ -79,14 +85,14 @@ def files(tmp_path: Path, head_level: float = 1.0, **head_kw: object) -> tuple[P
 # --- compare ------------------------------------------------------------------------
 
 
-def test_compare_within_limits_exits_0(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compare_within_limits_exits_0(invoke: Invoke, tmp_path: Path) -> None:
     base, head = files(tmp_path, 1.02)
     result = invoke("compare", base, head)
     assert result.code == 0, result.text
     assert "Performance within acceptable limits" in result.last_line
 
 
-def test_compare_regression_exits_1_and_names_the_benchmark(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compare_regression_exits_1_and_names_the_benchmark(invoke: Invoke, tmp_path: Path) -> None:
     base, head = files(tmp_path, 1.5)
     result = invoke("compare", base, head)
     assert result.code == 1
@@ -94,14 +100,14 @@ def test_compare_regression_exits_1_and_names_the_benchmark(invoke, tmp_path: Pa
     assert "calc.sum" in result.last_line
 
 
-def test_compare_threshold_flag(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compare_threshold_flag(invoke: Invoke, tmp_path: Path) -> None:
     base, head = files(tmp_path, 1.5)
     result = invoke("compare", base, head, "--threshold", "60")
     assert result.code == 0
     assert "threshold 60%" in result.last_line
 
 
-def test_compare_other_hardware_exits_3_unless_ignored(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compare_other_hardware_exits_3_unless_ignored(invoke: Invoke, tmp_path: Path) -> None:
     other = {**HARDWARE, "governor": "powersave"}
     base, head = files(tmp_path, 1.5, fingerprint="ffffffffffff", hardware=other)
     result = invoke("compare", base, head)
@@ -112,14 +118,14 @@ def test_compare_other_hardware_exits_3_unless_ignored(invoke, tmp_path: Path) -
     assert invoke("compare", base, head, "--ignore-hardware").code == 1
 
 
-def test_compare_other_metric_exits_3(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compare_other_metric_exits_3(invoke: Invoke, tmp_path: Path) -> None:
     base, head = files(tmp_path, 1.0, metric="instructions")
     result = invoke("compare", base, head, "--ignore-hardware")
     assert result.code == 3
     assert "'time'" in result.last_line and "'instructions'" in result.last_line
 
 
-def test_compare_plain_pyperf_files(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compare_plain_pyperf_files(invoke: Invoke, tmp_path: Path) -> None:
     base = write_suite(tmp_path / "a.json", make_suite({"x": [[1.0, 1.0, 1.0]]}, agent=False))
     head = write_suite(tmp_path / "b.json", make_suite({"x": [[2.0, 2.0, 2.0]]}, agent=False))
     result = invoke("compare", base, head)
@@ -127,7 +133,7 @@ def test_compare_plain_pyperf_files(invoke, tmp_path: Path) -> None:  # type: ig
     assert "x (+100.0%)" in result.last_line
 
 
-def test_compare_without_common_benchmarks_exits_2(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compare_without_common_benchmarks_exits_2(invoke: Invoke, tmp_path: Path) -> None:
     base = write_suite(tmp_path / "a.json", make_suite({"x": [[1.0]]}))
     head = write_suite(tmp_path / "b.json", make_suite({"y": [[1.0]]}))
     result = invoke("compare", base, head)
@@ -135,14 +141,14 @@ def test_compare_without_common_benchmarks_exits_2(invoke, tmp_path: Path) -> No
     assert "no benchmark in common" in result.last_line
 
 
-def test_compare_output_dir_writes_artifacts(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compare_output_dir_writes_artifacts(invoke: Invoke, tmp_path: Path) -> None:
     base, head = files(tmp_path, 1.0)
     assert invoke("compare", base, head, "--output-dir", tmp_path / "out").code == 0
     assert (tmp_path / "out" / "summary.md").is_file()
     assert len(list((tmp_path / "out" / "analysis").iterdir())) == 1
 
 
-BAD_FILES = {
+BAD_FILES: dict[str, bytes | None] = {
     "missing": None,
     "empty": b"",
     "truncated": b'{"version": "1.0", "benchmarks": [{"runs": [{"values": [1.0',
@@ -153,7 +159,9 @@ BAD_FILES = {
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
 @pytest.mark.parametrize("side", ["base", "head"])
-def test_compare_bad_files_exit_2_naming_the_file(invoke, tmp_path: Path, case: str, side: str) -> None:  # type: ignore[no-untyped-def]
+def test_compare_bad_files_exit_2_naming_the_file(
+    invoke: Invoke, tmp_path: Path, case: str, side: str
+) -> None:
     base, head = files(tmp_path)
     bad = tmp_path / f"{case}.json"
     if BAD_FILES[case] is not None:
@@ -168,15 +176,15 @@ def test_compare_bad_files_exit_2_naming_the_file(invoke, tmp_path: Path, case: 
 # --- check --results (no measuring) -------------------------------------------------
 
 
-def store_baseline(store: Path, **kw: object) -> Path:
+def store_baseline(store: Path, **kw: Any) -> Path:
     """Store a synthetic baseline of `calc.sum` (make_suite's keywords) and return its path."""
-    data = make_suite({"calc.sum": [[1.0, 1.01, 0.99], [1.0, 1.0, 1.0]]}, **kw)  # type: ignore[arg-type]
+    data = make_suite({"calc.sum": [[1.0, 1.01, 0.99], [1.0, 1.0, 1.0]]}, **kw)
     fingerprint = str(kw.get("fingerprint", FINGERPRINT))
     suite = str(kw.get("suite", "demo"))
     return Path(DirectoryStore(store).write(fingerprint, suite, data).location)
 
 
-def test_check_results_within_limits(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_results_within_limits(invoke: Invoke, tmp_path: Path) -> None:
     store_baseline(tmp_path / "store")
     _, head = files(tmp_path, 1.01)
     result = invoke(
@@ -187,7 +195,7 @@ def test_check_results_within_limits(invoke, tmp_path: Path) -> None:  # type: i
     assert len(list((tmp_path / "m" / "reports").iterdir())) == 1
 
 
-def test_check_results_regression(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_results_regression(invoke: Invoke, tmp_path: Path) -> None:
     store_baseline(tmp_path / "store")
     _, head = files(tmp_path, 1.4)
     result = invoke("check", "--results", head, "--store", tmp_path / "store")
@@ -199,8 +207,8 @@ def test_check_results_regression(invoke, tmp_path: Path) -> None:  # type: igno
     assert "not measured again" in result.text
 
 
-def test_check_threshold_from_environment_and_config(  # type: ignore[no-untyped-def]
-    invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_check_threshold_from_environment_and_config(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store_baseline(tmp_path / "store")
     _, head = files(tmp_path, 1.4)
@@ -216,8 +224,8 @@ def test_check_threshold_from_environment_and_config(  # type: ignore[no-untyped
     assert invoke("check", "--results", head).code == 0
 
 
-def test_check_without_a_baseline_exits_3_naming_fingerprint_and_nearest(  # type: ignore[no-untyped-def]
-    invoke, tmp_path: Path
+def test_check_without_a_baseline_exits_3_naming_fingerprint_and_nearest(
+    invoke: Invoke, tmp_path: Path
 ) -> None:
     other = {**HARDWARE, "boost": "on", "governor": "schedutil"}
     store_baseline(tmp_path / "store", fingerprint="ffffffffffff", hardware=other)
@@ -231,14 +239,14 @@ def test_check_without_a_baseline_exits_3_naming_fingerprint_and_nearest(  # typ
     assert "boost: on (stored) vs off (here)" in line
 
 
-def test_check_with_an_empty_store_exits_3(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_with_an_empty_store_exits_3(invoke: Invoke, tmp_path: Path) -> None:
     _, head = files(tmp_path)
     result = invoke("check", "--results", head, "--store", tmp_path / "empty")
     assert result.code == 3
     assert "holds no baseline of suite 'demo'" in result.last_line
 
 
-def test_check_baseline_of_another_metric_exits_3(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_baseline_of_another_metric_exits_3(invoke: Invoke, tmp_path: Path) -> None:
     store_baseline(tmp_path / "store", metric="instructions")
     _, head = files(tmp_path)
     result = invoke("check", "--results", head, "--store", tmp_path / "store")
@@ -247,7 +255,9 @@ def test_check_baseline_of_another_metric_exits_3(invoke, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("case", ["empty", "truncated", "corrupt", "foreign"])
-def test_check_corrupt_baseline_exits_2_naming_it(invoke, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_check_corrupt_baseline_exits_2_naming_it(
+    invoke: Invoke, tmp_path: Path, case: str
+) -> None:
     current = store_baseline(tmp_path / "store")
     current.write_bytes(BAD_FILES[case])  # type: ignore[arg-type]
     _, head = files(tmp_path)
@@ -258,7 +268,9 @@ def test_check_corrupt_baseline_exits_2_naming_it(invoke, tmp_path: Path, case: 
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_check_bad_results_file_exits_2_naming_it(invoke, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_check_bad_results_file_exits_2_naming_it(
+    invoke: Invoke, tmp_path: Path, case: str
+) -> None:
     store_baseline(tmp_path / "store")
     bad = tmp_path / f"{case}.json"
     if BAD_FILES[case] is not None:
@@ -278,8 +290,8 @@ def test_check_bad_results_file_exits_2_naming_it(invoke, tmp_path: Path, case: 
         ([], {}, '[thresholds]\n"calc.*" = "x"\n', "thresholds"),
     ],
 )
-def test_bad_threshold_exits_2_naming_the_setting(  # type: ignore[no-untyped-def]
-    invoke,
+def test_bad_threshold_exits_2_naming_the_setting(
+    invoke: Invoke,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     args: list[str],
@@ -299,7 +311,7 @@ def test_bad_threshold_exits_2_naming_the_setting(  # type: ignore[no-untyped-de
     assert "Traceback" not in result.text
 
 
-def test_check_unwritable_output_dir_exits_2(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_unwritable_output_dir_exits_2(invoke: Invoke, tmp_path: Path) -> None:
     store_baseline(tmp_path / "store")
     _, head = files(tmp_path)
     blocker = tmp_path / "file"
@@ -311,7 +323,7 @@ def test_check_unwritable_output_dir_exits_2(invoke, tmp_path: Path) -> None:  #
     assert str(blocker / "m") in result.last_line
 
 
-def test_check_missing_suite_exits_2(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_missing_suite_exits_2(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("check", "--suite", tmp_path / "no-suite", "--store", tmp_path / "store")
     assert result.code == 2
     assert str(tmp_path / "no-suite") in result.last_line
@@ -333,31 +345,47 @@ def machine_baseline(store: Path, metric: str = "time") -> Path:
     return Path(DirectoryStore(store).write(fingerprint.id, "slowable", suite).location)
 
 
-def test_check_unknown_benchmark_pattern_exits_2(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_unknown_benchmark_pattern_exits_2(invoke: Invoke, tmp_path: Path) -> None:
     machine_baseline(tmp_path / "store")
     result = invoke("check", "--suite", SLOWABLE, "--store", tmp_path / "store", "-b", "nope")
     assert result.code == 2
     assert "'nope' matches nothing" in result.last_line
 
 
-def test_check_exits_3_before_measuring(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_exits_3_before_measuring(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("check", "--suite", SLOWABLE, "--store", tmp_path / "store")
     assert result.code == 3
     assert collect().id in result.last_line
     assert not (tmp_path / "metrics").exists()  # nothing was run, nothing written
 
 
-def test_check_metric_mismatch_exits_3_before_measuring(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_metric_mismatch_exits_3_before_measuring(invoke: Invoke, tmp_path: Path) -> None:
     machine_baseline(tmp_path / "store", metric="instructions")
     result = invoke("check", "--suite", SLOWABLE, "--store", tmp_path / "store")
     assert result.code == 3
     assert "--metric instructions" in result.last_line
 
 
+def test_check_unwritable_output_dir_exits_2_before_measuring(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    machine_baseline(tmp_path / "store")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = invoke(
+        "check", "--suite", SLOWABLE, "--store", tmp_path / "store", "--output-dir", blocker / "m"
+    )
+    assert result.code == 2
+    assert f"output directory {blocker / 'm'}" in result.last_line
+    assert "slowable.work" not in result.err  # no progress line: nothing was run
+
+
 # --- baseline and baselines ---------------------------------------------------------
 
 
-def test_baseline_into_an_unwritable_store_exits_2_before_measuring(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_into_an_unwritable_store_exits_2_before_measuring(
+    invoke: Invoke, tmp_path: Path
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     result = invoke("baseline", "--suite", SLOWABLE, "--store", blocker / "store")
@@ -365,17 +393,19 @@ def test_baseline_into_an_unwritable_store_exits_2_before_measuring(invoke, tmp_
     assert str(blocker / "store") in result.last_line
 
 
-def test_baseline_bad_runs_exits_2(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_bad_runs_exits_2(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("baseline", "--suite", SLOWABLE, "--runs", "0")
     assert result.code == 2
     assert "--runs" in result.text  # click's own usage error, in a box
 
 
-def test_baselines_list_show_prune(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_baselines_list_show_prune(invoke: Invoke, tmp_path: Path) -> None:
     store = tmp_path / "store"
     assert "No baselines" in invoke("baselines", "list", "--store", store).out
     for month in (1, 2, 3):
-        suite = make_suite({"calc.sum": [[1.0]]}, commit=f"commit{month}", date=f"2025-0{month}-01 00:00:00")
+        suite = make_suite(
+            {"calc.sum": [[1.0]]}, commit=f"commit{month}", date=f"2025-0{month}-01 00:00:00"
+        )
         DirectoryStore(store).write(FINGERPRINT, "demo", suite)
     listing = invoke("baselines", "list", "--store", store, "--all")
     assert listing.code == 0
@@ -388,7 +418,9 @@ def test_baselines_list_show_prune(invoke, tmp_path: Path) -> None:  # type: ign
     )
     assert shown.code == 0
     assert "calc.sum" in shown.out and "commit3" in shown.out
-    missing = invoke("baselines", "show", "--store", store, "--fingerprint", "000000000000", "--suite", "demo")
+    missing = invoke(
+        "baselines", "show", "--store", store, "--fingerprint", "000000000000", "--suite", "demo"
+    )
     assert missing.code == 3
 
     dry = invoke("baselines", "prune", "--store", store, "--keep", "1", "--dry-run")
@@ -399,7 +431,7 @@ def test_baselines_list_show_prune(invoke, tmp_path: Path) -> None:  # type: ign
     assert [e.commit for e in DirectoryStore(store).entries(archived=True)] == ["commit3"]
 
 
-def test_baselines_prune_bad_input_exits_2(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_baselines_prune_bad_input_exits_2(invoke: Invoke, tmp_path: Path) -> None:
     assert invoke("baselines", "prune", "--store", tmp_path).code == 2
     result = invoke("baselines", "prune", "--store", tmp_path, "--before", "yesterday")
     assert result.code == 2
@@ -426,7 +458,9 @@ def test_subprocess_corrupt_baseline_file_no_traceback(tmp_path: Path) -> None:
     current = store_baseline(tmp_path / "store")
     current.write_text('{"version": "1.0", "benchmarks": [{"runs": [{"val')
     _, head = files(tmp_path)
-    completed = run_perfagent("check", "--results", head, "--store", tmp_path / "store", cwd=tmp_path)
+    completed = run_perfagent(
+        "check", "--results", head, "--store", tmp_path / "store", cwd=tmp_path
+    )
     assert completed.returncode == 2
     assert "Traceback" not in completed.stdout + completed.stderr
     last = completed.stderr.strip().splitlines()[-1]
@@ -438,8 +472,10 @@ def test_subprocess_compare_regression(tmp_path: Path) -> None:
     base, head = files(tmp_path, 2.0)
     completed = run_perfagent("compare", base, head, cwd=tmp_path)
     assert completed.returncode == 1
-    assert completed.stdout.strip().splitlines()[-1].startswith(
-        "Performance regression > 10% detected"
+    assert (
+        completed.stdout.strip()
+        .splitlines()[-1]
+        .startswith("Performance regression > 10% detected")
     )
     # The results the agent reads stay readable by pyperf itself.
     pyperf_stats = subprocess.run(

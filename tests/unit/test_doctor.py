@@ -38,6 +38,9 @@ class Host:
     thp: str = "always [madvise] never"
     swap_kib: tuple[int, int] = (0, 0)  # total, free
     swappiness: str = "10"
+    nmi_watchdog: str = "0"
+    numa_balancing: str = "1"
+    numa_nodes: str = "0"
     processes: list[tuple[int, str, str, int, int]] = field(default_factory=list)
     irqbalance_env: str | None = None
 
@@ -64,6 +67,9 @@ class Host:
         _write(proc_root / "sys/kernel/randomize_va_space", self.aslr)
         _write(proc_root / "sys/kernel/perf_event_max_sample_rate", self.perf_rate)
         _write(proc_root / "sys/vm/swappiness", self.swappiness)
+        _write(proc_root / "sys/kernel/nmi_watchdog", self.nmi_watchdog)
+        _write(proc_root / "sys/kernel/numa_balancing", self.numa_balancing)
+        _write(sys_root / "devices/system/node/online", self.numa_nodes)
         if self.power:
             _write(sys_root / "class/power_supply/AC/type", self.power[0])
             _write(sys_root / "class/power_supply/AC/online", self.power[1])
@@ -119,15 +125,20 @@ def test_every_check_has_a_name_state_verdict_and_fix(tmp_path: Path) -> None:
 
 
 def test_the_fixes_name_the_perf_tuning_variables(tmp_path: Path) -> None:
+    # The variables of ansible/roles/perf_tuning/defaults/main.yml.
     fixes = {c.name: c.fix for c in checks_of(tmp_path, Host()).values()}
     assert fixes["CPU governor"] == "perf_tuning_governor: performance"
     assert fixes["Turbo/boost"] == "perf_tuning_disable_boost: true"
-    assert fixes["Isolated CPUs"] == "perf_tuning_benchmark_cpus"
-    assert fixes["irqbalance"] == "perf_tuning_irqbalance_banned_cpus"
-    assert fixes["Huge pages (THP)"] == "perf_tuning_thp: madvise"
-    assert fixes["Swap"] == "perf_tuning_swappiness: 10"
-    assert fixes["perf sample rate"] == "perf_tuning_perf_event_max_sample_rate: 1"
-    assert fixes["ASLR"] == "perf_tuning_aslr: 2"
+    assert fixes["Minimum frequency"] == "perf_tuning_min_freq_to_max: true"
+    assert fixes["Isolated CPUs"] == "perf_tuning_isolate_cpus: true, perf_tuning_benchmark_cpus"
+    assert fixes["irqbalance"] == "perf_tuning_irqbalance: true"
+    assert fixes["Huge pages (THP)"] == "perf_tuning_transparent_hugepages: never"
+    assert fixes["Swap"] == "perf_tuning_sysctl: {vm.swappiness: 10}"
+    assert fixes["perf sample rate"] == (
+        "perf_tuning_sysctl: {kernel.perf_event_max_sample_rate: 1}"
+    )
+    assert fixes["NMI watchdog"] == "perf_tuning_sysctl: {kernel.nmi_watchdog: 0}"
+    assert fixes["Load"].startswith("perf_tuning_benchmark_cpus")
 
 
 def test_vm_without_cpufreq_is_unavailable_not_unfit(tmp_path: Path) -> None:
@@ -230,6 +241,10 @@ def test_irqbalance_with_benchmark_cpus_banned_is_ok(tmp_path: Path) -> None:
         (Host(swap_kib=(2_000_000, 2_000_000), swappiness="60"), "Swap", WARN),
         (Host(swap_kib=(2_000_000, 2_000_000), swappiness="1"), "Swap", OK),
         (Host(power=("Mains", "0")), "Power supply", FAIL),
+        (Host(nmi_watchdog="1"), "NMI watchdog", WARN),
+        # Balancing on a single node moves nothing; across two it moves pages mid-run.
+        (Host(numa_balancing="1", numa_nodes="0-1"), "NUMA balancing", WARN),
+        (Host(numa_balancing="0", numa_nodes="0-1"), "NUMA balancing", OK),
     ],
 )
 def test_kernel_knobs(tmp_path: Path, host: Host, name: str, verdict: str) -> None:

@@ -282,9 +282,10 @@ def test_the_same_benchmark_counted_twice_agrees_within_a_tenth_of_a_percent() -
     metadata = first.get_metadata()
     assert metadata["perfagent_metric"] == "instructions"
     assert metadata["perfagent_instructions_hashseed"] == "0"
-    # Start-up and imports are not in the count: a 23-million-instruction benchmark is
-    # counted as such, not as the hundreds of millions an interpreter start costs.
-    assert 15_000_000 < first.mean() < 40_000_000
+    # Start-up and imports are not in the count: a benchmark of about 9 million
+    # instructions is counted as such, not with the ~180 million an interpreter start
+    # and its imports cost.
+    assert 6_000_000 < first.mean() < 14_000_000
 
 
 @needs_valgrind

@@ -352,7 +352,9 @@ def test_prepare_layers_a_virtualenv_and_installs_the_checkout(
         env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert github_path.read_text() == f"{overlay / 'bin'}\n"
+    base_bin = provisioned_env / "envs" / "hazelbean_env" / "bin"
+    # GitHub prepends each line: the overlay ends up first, the environment next.
+    assert github_path.read_text() == f"{base_bin}\n{overlay / 'bin'}\n"
     assert f"VIRTUAL_ENV={overlay}" in github_env.read_text()
     assert f"CONDA_PREFIX={provisioned_env / 'envs' / 'hazelbean_env'}" in github_env.read_text()
     check = [str(overlay / "bin" / "python"), "-c", "import tinypkg; print(tinypkg.VALUE)"]
@@ -362,25 +364,45 @@ def test_prepare_layers_a_virtualenv_and_installs_the_checkout(
     assert untouched.returncode != 0, "the provisioned environment must stay as it was"
 
 
-def test_prepare_asks_micromamba_where_the_environment_is(
+# A stand-in for micromamba: `env list --json`, and `run -p PREFIX CMD...`, which
+# "activates" the environment by setting a variable as an activate.d script would.
+FAKE_MICROMAMBA = """#!/bin/sh
+if [ "$1" = run ]; then
+    prefix=$3
+    shift 3
+    PATH="$prefix/bin:$PATH" GDAL_DATA="$prefix/share/gdal" exec "$@"
+fi
+echo '%s'
+"""
+
+
+def test_prepare_asks_micromamba_where_the_environment_is_and_activates_it(
     provisioned_env: Path, tmp_path: Path
 ) -> None:
     bindir = tmp_path / "bin"
     bindir.mkdir()
+    prefix = provisioned_env / "envs" / "hazelbean_env"
     micromamba = bindir / "micromamba"
-    envs = [str(provisioned_env / "envs" / "base"), str(provisioned_env / "envs" / "hazelbean_env")]
-    micromamba.write_text(f"#!/bin/sh\necho '{json.dumps({'envs': envs})}'\n")
+    listing = json.dumps({"envs": [str(provisioned_env / "envs" / "base"), str(prefix)]})
+    micromamba.write_text(FAKE_MICROMAMBA % listing)
     micromamba.chmod(0o755)
-    github_path = tmp_path / "path"
+    github_path, github_env = tmp_path / "path", tmp_path / "env"
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PERF_GATE_", "MAMBA_"))
     }
-    env.update(PATH=f"{bindir}:{env['PATH']}", GITHUB_PATH=str(github_path))
+    env.pop("GDAL_DATA", None)
+    env.update(
+        PATH=f"{bindir}:{env['PATH']}", GITHUB_PATH=str(github_path), GITHUB_ENV=str(github_env)
+    )
     result = subprocess.run(
         [sys.executable, str(GATE), "prepare"], capture_output=True, text=True, env=env
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert github_path.read_text() == f"{provisioned_env / 'envs' / 'hazelbean_env' / 'bin'}\n"
+    assert github_path.read_text() == f"{prefix / 'bin'}\n"
+    exported = github_env.read_text().splitlines()
+    assert f"GDAL_DATA={prefix / 'share' / 'gdal'}" in exported
+    assert f"CONDA_PREFIX={prefix}" in exported
+    assert not any(line.startswith("PATH=") for line in exported)
 
 
 def test_prepare_names_what_to_do_when_the_environment_is_missing(tmp_path: Path) -> None:

@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-from synthetic_results import SOFTWARE, make_suite
-
 from perfagent import report, results
 from perfagent.errors import UsageError
 from perfagent.report import Outcome, Side
 from perfagent.stats import Comparison, compare
+from rich.console import Console
+from synthetic_results import SOFTWARE, make_suite
 
 WHEN = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 
@@ -124,6 +123,15 @@ def test_step_summary_is_appended(tmp_path: Path) -> None:
     text = step.read_text()
     assert text.startswith("earlier step\n")
     assert text.count("### :white_check_mark: Performance check: demo") == 2
+
+
+def test_an_unwritable_step_summary_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    environ = {"GITHUB_STEP_SUMMARY": str(tmp_path / "missing-dir" / "summary.md")}
+    artifacts = report.write_artifacts(outcome(1.5), tmp_path / "out", None, environ=environ)
+    assert artifacts.step_summary is None
+    assert len(artifacts.warnings) == 1
+    assert "GITHUB_STEP_SUMMARY" in artifacts.warnings[0]
+    assert artifacts.report.is_file()
 
 
 def test_same_second_checks_do_not_overwrite_each_other(tmp_path: Path) -> None:

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pyperf
 import pytest
-from synthetic_results import FINGERPRINT, HARDWARE, SOFTWARE, make_suite, write_suite
-
 from perfagent import results
 from perfagent.errors import ResultsFileError, UsageError
+from synthetic_results import FINGERPRINT, HARDWARE, SOFTWARE, make_suite, write_suite
 
 
 @pytest.fixture

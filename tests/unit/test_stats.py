@@ -11,7 +11,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from perfagent.config import Settings
 from perfagent.results import Samples
 from perfagent.stats import Verdict, classify, compare, decide
@@ -51,9 +50,7 @@ def verdicts(
     rng = np.random.default_rng(seed)
     counts = dict.fromkeys(Verdict, 0)
     for _ in range(trials):
-        base = draw(
-            rng, runs=base_runs, processes=processes, process_cv=process_cv, run_cv=run_cv
-        )
+        base = draw(rng, runs=base_runs, processes=processes, process_cv=process_cv, run_cv=run_cv)
         head = draw(
             rng,
             runs=head_runs,
@@ -240,7 +237,9 @@ def test_replace_keeps_order_and_swaps_decisions() -> None:
     base = {n: Samples(n, "second", {"r": [1.0, 1.0]}) for n in ("a", "b")}
     head = {n: Samples(n, "second", {"r": [2.0, 2.0]}) for n in ("a", "b")}
     first = compare(base, head, lambda _name: 10.0)
-    redo = compare({"b": base["b"]}, {"b": Samples("b", "second", {"r": [1.0, 1.0]})}, lambda _n: 10)
+    redo = compare(
+        {"b": base["b"]}, {"b": Samples("b", "second", {"r": [1.0, 1.0]})}, lambda _n: 10
+    )
     updated = first.replace(redo.decisions)
     assert [d.name for d in updated.decisions] == ["a", "b"]
     assert [d.verdict for d in updated.decisions] == [Verdict.REGRESSION, Verdict.SAME]

@@ -6,11 +6,11 @@ import multiprocessing
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pyperf
 import pytest
 from filelock import FileLock
-from synthetic_results import FINGERPRINT, HARDWARE, make_suite
-
 from perfagent import fileio, results
 from perfagent.errors import ResultsFileError, StoreError
 from perfagent.store import (
@@ -21,12 +21,16 @@ from perfagent.store import (
     nearest_baseline,
     open_store,
 )
+from synthetic_results import FINGERPRINT, HARDWARE, make_suite
 
 SUITE = "demo"
 
 
-def baseline(commit: str, level: float = 1.0, date: str = "2025-01-02 03:04:05", **kw: object):  # type: ignore[no-untyped-def]
-    return make_suite({"x": [[level, level]], "y": [[2.0]]}, commit=commit, date=date, **kw)  # type: ignore[arg-type]
+def baseline(
+    commit: str, level: float = 1.0, date: str = "2025-01-02 03:04:05", **kw: Any
+) -> pyperf.BenchmarkSuite:
+    """A two-benchmark baseline; `kw` goes to make_suite."""
+    return make_suite({"x": [[level, level]], "y": [[2.0]]}, commit=commit, date=date, **kw)
 
 
 def test_write_then_read_uses_the_design_layout(tmp_path: Path) -> None:
@@ -84,7 +88,7 @@ def test_a_failed_replace_leaves_the_previous_baseline_and_no_temp_file(
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr(fileio.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(StoreError, match="No space left on device") as caught:
         store.write(FINGERPRINT, SUITE, baseline("bad"))
     assert str(directory / CURRENT) in str(caught.value)
@@ -101,7 +105,7 @@ def test_atomic_write_interrupted_mid_write_keeps_the_old_file(
     def interrupted(fd: int) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fileio.os, "fsync", interrupted)
+    monkeypatch.setattr(os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         fileio.atomic_write_bytes(target, b"new content")
     assert target.read_bytes() == b"old"
@@ -136,9 +140,7 @@ def _write_many(root: str, commit: str, count: int) -> None:
 
 def test_concurrent_writers_never_mix_or_lose_a_baseline(tmp_path: Path) -> None:
     context = multiprocessing.get_context("fork")
-    writers = [
-        context.Process(target=_write_many, args=(str(tmp_path), name, 5)) for name in "ab"
-    ]
+    writers = [context.Process(target=_write_many, args=(str(tmp_path), name, 5)) for name in "ab"]
     for writer in writers:
         writer.start()
     for writer in writers:

@@ -111,6 +111,8 @@ def command(
             f"`perfagent baseline --metric {target.metric}`"
         )
 
+    # Like the baseline, the output directory is checked before anything is measured.
+    report.ensure_output_dir(settings.output_dir)
     notes: list[str] = []
     confirmations: dict[str, int] = {}
     base_samples = results.samples_by_name(baseline)
@@ -160,6 +162,8 @@ def command(
         notes=notes,
     )
     artifacts = report.write_artifacts(outcome, settings.output_dir, head)
+    for warning in artifacts.warnings:
+        err.print(f"perfagent: warning: {warning}", markup=False, highlight=False)
     out.print(
         f"Artifacts: {artifacts.report.parent.parent} (report {artifacts.report.name}, "
         f"export {artifacts.export.name}, analysis {artifacts.analysis.name}, summary.md)",
@@ -276,6 +280,10 @@ def _measure_and_confirm(
 
     loaded: Suite = load_suite(settings.suite)
     selected = loaded.select(patterns)
+    if patterns:
+        # Benchmarks left out on purpose are not "missing" from this check.
+        chosen = {spec.name for spec in selected}
+        base_samples = {name: s for name, s in base_samples.items() if name in chosen}
     commit = commit or detect_commit()
     progress = QuietProgress() if quiet else None
     head = run_suite(

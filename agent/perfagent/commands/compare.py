@@ -58,7 +58,7 @@ def command(
         perfagent compare main.json branch.json --threshold 5
     """
     from perfagent import report, results, stats
-    from perfagent.console import out
+    from perfagent.console import err, out
     from perfagent.errors import UsageError
 
     settings = options.settings(threshold=threshold)
@@ -90,7 +90,9 @@ def command(
         ),
     )
     if output_dir is not None:
-        report.write_artifacts(outcome, output_dir, None)
+        artifacts = report.write_artifacts(outcome, output_dir, None)
+        for warning in artifacts.warnings:
+            err.print(f"perfagent: warning: {warning}", markup=False, highlight=False)
     report.print_outcome(outcome, out)
     raise typer.Exit(outcome.exit_code)
 

@@ -34,7 +34,8 @@ def command(as_json: options.Json = False, cpus: Cpus = None) -> None:
     Looks at what `pyperf system show` looks at (CPU governor, Turbo Boost/AMD boost,
     isolated CPUs with rcu_nocbs and nohz_full, minimum frequency, IRQ affinity and
     irqbalance, ASLR, perf sample rate, power supply) and at load and other processes
-    on the benchmark CPUs, swap and transparent huge pages. The fix of each check is
+    on the benchmark CPUs, the NMI watchdog, NUMA balancing, swap and transparent
+    huge pages. The fix of each check is
     the variable of the Ansible role perf_tuning that sets it.
 
     A check is ok, warn (adds noise), fail (timings cannot be trusted) or unavailable

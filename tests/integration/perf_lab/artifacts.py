@@ -79,3 +79,14 @@ def wheelhouse() -> Path:
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
     return target
+
+
+def source_snapshot(target: Path) -> Path:
+    """A copy of what the agent's wheel is built from, so that a run measures one
+    state of the tree (and leaves no build files in the working tree)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
+    shutil.copytree(REPO / "agent", target / "agent", ignore=ignore)
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, target / name)
+    return target

@@ -26,7 +26,7 @@ def _records() -> list[tuple[int, str, float]]:
     import random
 
     rng = random.Random(7)
-    return [(rng.randrange(1000), f"id{rng.randrange(10**6)}", rng.random()) for _ in range(500)]
+    return [(rng.randrange(1000), f"id{rng.randrange(10**6)}", rng.random()) for _ in range(200)]
 
 
 @perfagent.benchmark(setup=_records)
