@@ -7,6 +7,7 @@ Environment knobs:
     PERF_RUNNER_CACHE_DIR   where the Debian root and the wheelhouse are cached
                             (default /var/cache/perf-runner)
     PERF_LAB_KEEP=1         keep the machines' root directories after the run
+    PERF_LAB_HOSTS=N        boot N hosts instead of 1 (the fixture is parameterised by count)
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from doubles.github_api_double import GitHubApiDouble  # noqa: E402
-from doubles.release_server_double import ReleaseServerDouble  # noqa: E402
-from perf_lab import artifacts, debian_root  # noqa: E402
-from perf_lab.lab import Lab, LabHost  # noqa: E402
+from doubles.github_api_double import GitHubApiDouble
+from doubles.release_server_double import ReleaseServerDouble
+from perf_lab import artifacts, debian_root
+from perf_lab.lab import Lab, LabHost
 
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = REPO / "ansible"
@@ -106,14 +107,20 @@ class ProvisioningLab:
         }
         started = time.monotonic()
         result = subprocess.run(
-            [str(Path(sys.executable).parent / "ansible-playbook"), "-v", "-i", str(self.inventory),
-             f"playbooks/{name}", *extra],
+            [
+                str(Path(sys.executable).parent / "ansible-playbook"),
+                "-v",
+                "-i",
+                str(self.inventory),
+                f"playbooks/{name}",
+                *extra,
+            ],
             cwd=ANSIBLE_DIR,
             env=env,
             text=True,
             capture_output=True,
             timeout=1200,
-        )  # fmt: skip
+        )
         run = PlaybookRun(
             playbook=name,
             returncode=result.returncode,
@@ -150,7 +157,11 @@ def lab_inventory(lab: Lab, api_url: str, release_url: str, extra: dict[str, obj
     }
 
 
-@pytest.fixture(scope="module", params=[1], ids=lambda count: f"{count}-host")
+# How many hosts a lab boots; PERF_LAB_HOSTS=3 tries a bigger fleet by hand.
+LAB_HOST_COUNTS = [int(os.environ.get("PERF_LAB_HOSTS", "1"))]
+
+
+@pytest.fixture(scope="module", params=LAB_HOST_COUNTS, ids=lambda count: f"{count}-host")
 def provisioning_lab(request: pytest.FixtureRequest) -> Iterator[ProvisioningLab]:
     """N booted hosts (N = the fixture's parameter) and the doubles, torn down
     (machines stopped, namespaces, veths and bridge removed) even on failure."""
@@ -201,7 +212,9 @@ def provisioning_lab(request: pytest.FixtureRequest) -> Iterator[ProvisioningLab
             "perfagent_pip_extra_args": "--no-index --find-links /opt/perfagent/wheelhouse",
         }
         inventory = workdir / "inventory.yml"
-        inventory.write_text(json.dumps(lab_inventory(lab, api_url, release_url, inventory_vars), indent=2))
+        inventory.write_text(
+            json.dumps(lab_inventory(lab, api_url, release_url, inventory_vars), indent=2)
+        )
         logs = workdir / "logs"
         logs.mkdir()
         yield ProvisioningLab(

@@ -40,7 +40,9 @@ def test_every_role_variable_has_a_comment_and_a_readme_row(role: str) -> None:
     for name, comment in defaults:
         assert name.startswith(role + "_"), f"{role}: {name} lacks the role prefix"
         assert comment, f"{role}: {name} has no comment in defaults/main.yml"
-        assert re.search(rf"^\| `{name}` \|", readme, re.M), f"{role}: {name} has no row in README.md"
+        assert re.search(rf"^\| `{name}` \|", readme, re.M), (
+            f"{role}: {name} has no row in README.md"
+        )
 
 
 @pytest.mark.slow
@@ -93,7 +95,11 @@ TWO_SOCKETS_SMT = """# CPU,Core,Socket
 
 def test_partition_keeps_one_core_per_socket_with_its_siblings() -> None:
     parts = _cpu_sets().cpu_partition(TWO_SOCKETS_SMT)
-    assert parts == {"online": "0-15", "housekeeping": "0,4,8,12", "benchmark": "1-3,5-7,9-11,13-15"}
+    assert parts == {
+        "online": "0-15",
+        "housekeeping": "0,4,8,12",
+        "benchmark": "1-3,5-7,9-11,13-15",
+    }
 
 
 def test_partition_of_a_small_machine_and_explicit_cpus() -> None:

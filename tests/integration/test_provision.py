@@ -4,12 +4,12 @@ and a release server double; then re-run, change labels, verify and deregister."
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, TIMINGS, ProvisioningLab
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -80,21 +80,36 @@ def test_converge(provisioning_lab: ProvisioningLab) -> None:
         # perf_tuning: files, units and drop-ins (the kernel itself is read-only here)
         grub = host.ssh("cat /etc/default/grub.d/60-perf-runner.cfg").stdout
         bench, housekeeping = cpus["benchmark"], cpus["housekeeping"]
-        for arg in (f"isolcpus=managed_irq,domain,{bench}", f"nohz_full={bench}", f"rcu_nocbs={bench}",
-                    f"irqaffinity={housekeeping}"):  # fmt: skip
+        for arg in (
+            f"isolcpus=managed_irq,domain,{bench}",
+            f"nohz_full={bench}",
+            f"rcu_nocbs={bench}",
+            f"irqaffinity={housekeeping}",
+        ):
             assert arg in grub
-        assert f"IRQBALANCE_BANNED_CPULIST={bench}" in host.ssh("cat /etc/default/irqbalance").stdout
+        assert (
+            f"IRQBALANCE_BANNED_CPULIST={bench}" in host.ssh("cat /etc/default/irqbalance").stdout
+        )
         manager = host.ssh("cat /etc/systemd/system.conf.d/60-perf-runner-housekeeping.conf").stdout
-        assert "CPUAffinity=" + housekeeping.replace(",", " ") in manager.replace("-", "-")
-        assert host.ssh("systemctl is-enabled perf-runner-cpufreq.service").stdout.strip() == "enabled"
+        expanded = " ".join(str(c) for c in _cpu_sets().parse_cpu_list(housekeeping))
+        assert f"CPUAffinity={expanded}" in manager
+        assert (
+            host.ssh("systemctl is-enabled perf-runner-cpufreq.service").stdout.strip() == "enabled"
+        )
         assert "scaling_min_freq" in host.ssh("cat /usr/local/sbin/perf-runner-cpufreq").stdout
         sysctl = host.ssh("cat /etc/sysctl.d/60-perf-runner.conf").stdout
-        for line in ("kernel.perf_event_max_sample_rate = 1", "kernel.nmi_watchdog = 0", "vm.swappiness = 10"):
+        for line in (
+            "kernel.perf_event_max_sample_rate = 1",
+            "kernel.nmi_watchdog = 0",
+            "vm.swappiness = 10",
+        ):
             assert line in sysctl
         tmpfiles = host.ssh("cat /etc/tmpfiles.d/perf-runner.conf").stdout
         assert "transparent_hugepage/enabled - - - - never" in tmpfiles
         assert "workqueue/cpumask" in tmpfiles
-        timer = host.ssh("cat /etc/systemd/system/apt-daily-upgrade.timer.d/60-perf-runner-window.conf").stdout
+        timer = host.ssh(
+            "cat /etc/systemd/system/apt-daily-upgrade.timer.d/60-perf-runner-window.conf"
+        ).stdout
         assert "OnCalendar=Sun *-*-* 03:00:00" in timer and "Persistent=false" in timer
         assert "not settable in a container" in run.output  # skipped with a message, not failed
 
@@ -102,11 +117,14 @@ def test_converge(provisioning_lab: ProvisioningLab) -> None:
         assert host.ssh("micromamba --version").stdout.strip()
         env_spec = host.ssh(f"cat {ENV_PREFIX}/conda-meta/double.json").stdout
         local_spec = (REPO / "runner-config/environment.yml").read_bytes()
-        assert json.loads(env_spec)["spec_sha256"] == __import__("hashlib").sha256(local_spec).hexdigest()
+        assert json.loads(env_spec)["spec_sha256"] == hashlib.sha256(local_spec).hexdigest()
         assert host.ssh(f"stat -c %U {ENV_PREFIX}").stdout.strip() == RUNNER_USER
 
         # perfagent: installed into the env, config and store
-        assert host.ssh("readlink /usr/local/bin/perfagent").stdout.strip() == f"{ENV_PREFIX}/bin/perfagent"
+        assert (
+            host.ssh("readlink /usr/local/bin/perfagent").stdout.strip()
+            == f"{ENV_PREFIX}/bin/perfagent"
+        )
         config = host.ssh("cat /etc/perfagent/perfagent.toml").stdout
         assert f'store = "{STORE}"' in config and f'cpus = "{bench}"' in config
         assert host.ssh(f"stat -c %U {STORE}").stdout.strip() == RUNNER_USER
@@ -149,9 +167,15 @@ def test_converge(provisioning_lab: ProvisioningLab) -> None:
 
         # the API double: registration token asked with the access token, and the
         # runner registered with that registration token and the right labels
-        token_calls = [c for c in pl.api.calls_to("registration_token") if c.path == f"/{SCOPE}/actions/runners/registration-token"]
+        token_calls = [
+            c
+            for c in pl.api.calls_to("registration_token")
+            if c.path == f"/{SCOPE}/actions/runners/registration-token"
+        ]
         assert token_calls and all(c.authorized for c in token_calls)
-        registrations = [c for c in pl.api.calls_to("double_register") if c.body["name"] == host.name]
+        registrations = [
+            c for c in pl.api.calls_to("double_register") if c.body["name"] == host.name
+        ]
         assert len(registrations) == 1 and registrations[0].status == 201
         assert registrations[0].token_digest in pl.api.issued_token_digests("registration")
         assert registrations[0].token_digest == configure[0]["token_sha256"]
@@ -159,7 +183,9 @@ def test_converge(provisioning_lab: ProvisioningLab) -> None:
         assert runner is not None and runner.custom_labels == ["performance-testing", hw_label]
     # the release server double served the checksummed downloads
     fetched = {path for path, status in pl.releases.fetched if status == 200}
-    assert any(p.endswith(".tar.gz") for p in fetched) and any(p.endswith("micromamba-linux-64") for p in fetched)
+    assert any(p.endswith(".tar.gz") for p in fetched) and any(
+        p.endswith("micromamba-linux-64") for p in fetched
+    )
     assert not [c for c in pl.api.calls if not c.authorized], "a call to the API double was refused"
 
 
@@ -171,6 +197,9 @@ def test_rerun_changes_nothing(provisioning_lab: ProvisioningLab) -> None:
     assert run.returncode == 0, run.output[-6000:]
     assert run.changed() == {host.name: 0 for host in pl.hosts}, _changed_tasks(run.output)
     assert len(pl.api.calls_to("registration_token")) == token_calls_before
+    for host in pl.hosts:  # the env was created once: the environment file did not change
+        creates = host.ssh("grep -h '\"create\"' /var/tmp/micromamba-double/calls-*.jsonl").stdout
+        assert len(creates.splitlines()) == 1
     assert_no_secret_in(run.output, pl, "Ansible's output")
 
 
@@ -195,7 +224,9 @@ def test_changed_labels_are_updated(provisioning_lab: ProvisioningLab) -> None:
         assert runner.custom_labels[:2] == ["performance-testing", "hazelbean-gate"]
         assert runner.custom_labels[2].startswith("perf-hw-")
     assert len(pl.api.calls_to("set_labels")) == len(pl.hosts)
-    assert len(pl.api.calls_to("double_register")) == len(pl.hosts), "labels changed by re-registering"
+    assert len(pl.api.calls_to("double_register")) == len(pl.hosts), (
+        "labels changed by re-registering"
+    )
     assert run.changed() == {host.name: 1 for host in pl.hosts}, _changed_tasks(run.output)
 
 
@@ -207,16 +238,29 @@ def test_deregister_removes_everything(provisioning_lab: ProvisioningLab) -> Non
     assert_no_secret_in(run.output, pl, "Ansible's output")
     assert pl.api.runners == {}, "runners left on GitHub"
     remove_token_calls = pl.api.calls_to("remove_token")
-    assert len(remove_token_calls) == len(pl.hosts) and all(c.authorized for c in remove_token_calls)
+    assert len(remove_token_calls) == len(pl.hosts) and all(
+        c.authorized for c in remove_token_calls
+    )
     removals = pl.api.calls_to("double_remove")
     assert len(removals) == len(pl.hosts)
     assert {c.token_digest for c in removals} <= pl.api.issued_token_digests("remove")
     for host in pl.hosts:
         remove = [c for c in runner_double_calls(host) if c["command"] == "remove"]
-        assert remove and remove[-1]["token_source"] == "env" and remove[-1]["token_on_a_cmdline"] is False
-        for path in (f"/etc/systemd/system/{SERVICE}.service", f"/etc/systemd/system/{SERVICE}.service.d",
-                     RUNNER_DIR, "/var/cache/actions-runner", f"/home/{RUNNER_USER}"):  # fmt: skip
-            assert host.ssh(f"test -e {path}", check=False).returncode != 0, f"{path} left on {host.name}"
+        assert (
+            remove
+            and remove[-1]["token_source"] == "env"
+            and remove[-1]["token_on_a_cmdline"] is False
+        )
+        for path in (
+            f"/etc/systemd/system/{SERVICE}.service",
+            f"/etc/systemd/system/{SERVICE}.service.d",
+            RUNNER_DIR,
+            "/var/cache/actions-runner",
+            f"/home/{RUNNER_USER}",
+        ):
+            assert host.ssh(f"test -e {path}", check=False).returncode != 0, (
+                f"{path} left on {host.name}"
+            )
         assert host.ssh(f"id {RUNNER_USER}", check=False).returncode != 0
         state = host.ssh(f"systemctl show -p LoadState --value {SERVICE}").stdout.strip()
         assert state == "not-found"

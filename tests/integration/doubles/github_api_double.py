@@ -89,7 +89,9 @@ class Runner:
     status: str = "online"
 
     def labels(self) -> list[dict[str, Any]]:
-        rows = [{"id": i + 1, "name": n, "type": "read-only"} for i, n in enumerate(READ_ONLY_LABELS)]
+        rows = [
+            {"id": i + 1, "name": n, "type": "read-only"} for i, n in enumerate(READ_ONLY_LABELS)
+        ]
         rows += [
             {"id": 100 + i, "name": n, "type": "custom"} for i, n in enumerate(self.custom_labels)
         ]
@@ -160,13 +162,18 @@ class GitHubApiDouble:
         parts = urlsplit(raw_path)
         path = parts.path.removeprefix("/api/v3")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        for route_method, pattern, endpoint in _ROUTES:
-            match = pattern.match(path)
-            if match and route_method == method:
-                break
-        else:
+        routed = next(
+            (
+                (found, endpoint)
+                for route_method, pattern, endpoint in _ROUTES
+                if route_method == method and (found := pattern.match(path))
+            ),
+            None,
+        )
+        if routed is None:
             self._record(method, path, "unknown", 404, False, body)
             return 404, {"message": "Not Found"}
+        match, endpoint = routed
         with self._lock:
             if endpoint.startswith("double_"):
                 return self._runner_side(endpoint, method, path, headers, body)
@@ -278,7 +285,9 @@ class GitHubApiDouble:
             self._record(method, path, endpoint, 403, False, body, digest)
             return 403, {"message": f"token is for {issued.scope}, not {scope}"}
         name = str(body.get("name", ""))
-        existing = next((r for r in self.runners.values() if r.scope == scope and r.name == name), None)
+        existing = next(
+            (r for r in self.runners.values() if r.scope == scope and r.name == name), None
+        )
         if endpoint == "double_remove":
             if existing is None:
                 self._record(method, path, endpoint, 404, True, body, digest)
@@ -318,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
     state: GitHubApiDouble
     server_version = "github-api-double/1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # every call is recorded in state.calls instead
 
     def _dispatch(self) -> None:

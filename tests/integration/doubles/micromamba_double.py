@@ -13,6 +13,7 @@ Every call appends a JSON line to $MICROMAMBA_DOUBLE_RECORD_DIR (default
 sha256 of the environment file.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -28,10 +29,8 @@ RECORD_DIR = Path(os.environ.get("MICROMAMBA_DOUBLE_RECORD_DIR", "/var/tmp/micro
 
 def record(argv, **facts):
     RECORD_DIR.mkdir(parents=True, exist_ok=True)
-    try:
+    with contextlib.suppress(PermissionError):
         RECORD_DIR.chmod(0o1777)
-    except PermissionError:
-        pass
     entry = {"argv": argv, "uid": os.getuid(), "time": time.time(), **facts}
     with (RECORD_DIR / f"calls-{os.getuid()}.jsonl").open("a") as out:
         out.write(json.dumps(entry) + "\n")

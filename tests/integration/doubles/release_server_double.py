@@ -27,7 +27,7 @@ class ReleaseServerDouble:
             def log_request(self, code: Any = "-", size: Any = "-") -> None:
                 double.fetched.append((self.path, int(code) if str(code).isdigit() else 0))
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         handler = functools.partial(Handler, directory=str(self.directory))

@@ -28,7 +28,10 @@ def sha256(path: Path) -> str:
 def runner_release(serve_dir: Path) -> tuple[str, str]:
     """Pack doubles/runner_release as the runner's release tarball.
     Returns its path below serve_dir and its sha256."""
-    relative = f"actions/runner/releases/download/v{RUNNER_VERSION}/actions-runner-linux-x64-{RUNNER_VERSION}.tar.gz"
+    relative = (
+        f"actions/runner/releases/download/v{RUNNER_VERSION}"
+        f"/actions-runner-linux-x64-{RUNNER_VERSION}.tar.gz"
+    )
     target = serve_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     source = DOUBLES / "runner_release"
@@ -40,7 +43,9 @@ def runner_release(serve_dir: Path) -> tuple[str, str]:
 
 def micromamba(serve_dir: Path) -> tuple[str, str]:
     """Serve the micromamba double where the release binary would be."""
-    relative = f"mamba-org/micromamba-releases/releases/download/{MICROMAMBA_VERSION}/micromamba-linux-64"
+    relative = (
+        f"mamba-org/micromamba-releases/releases/download/{MICROMAMBA_VERSION}/micromamba-linux-64"
+    )
     target = serve_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(DOUBLES / "micromamba_double.py", target)
@@ -67,14 +72,30 @@ def wheelhouse() -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(partial),
-            "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",
-            "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64",
-            "--platform", "manylinux_2_28_x86_64", "--platform", "linux_x86_64",
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--dest",
+            str(partial),
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+            "--platform",
+            "manylinux_2_17_x86_64",
+            "--platform",
+            "manylinux2014_x86_64",
+            "--platform",
+            "manylinux_2_28_x86_64",
+            "--platform",
+            "linux_x86_64",
             *requirements,
         ],
         check=True,
-    )  # fmt: skip
+    )
     (partial / ".complete").write_text("\n".join(requirements) + "\n")
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)

@@ -147,7 +147,17 @@ def build(target: Path) -> None:
         _customise(root)
         partial = target.with_suffix(".partial")
         subprocess.run(
-            ["tar", "--zstd", "--numeric-owner", "--xattrs", "-C", str(root), "-cf", str(partial), "."],
+            [
+                "tar",
+                "--zstd",
+                "--numeric-owner",
+                "--xattrs",
+                "-C",
+                str(root),
+                "-cf",
+                str(partial),
+                ".",
+            ],
             check=True,
         )
         partial.rename(target)

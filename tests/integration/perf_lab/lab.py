@@ -44,7 +44,9 @@ class LabHost:
     ssh_options: list[str]
     process: subprocess.Popen[bytes] | None = None
 
-    def ssh(self, command: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def ssh(
+        self, command: str, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         """Run a shell command on the host as root."""
         result = subprocess.run(
             ["ssh", *self.ssh_options, f"root@{self.address}", command],
@@ -54,7 +56,8 @@ class LabHost:
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"{self.name}: `{command}` exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+                f"{self.name}: `{command}` exited {result.returncode}\n"
+                f"{result.stdout}\n{result.stderr}"
             )
         return result
 
@@ -79,18 +82,35 @@ class Lab:
 
     def ssh_options(self) -> list[str]:
         return [
-            "-i", str(self.ssh_key),
-            "-o", "IdentitiesOnly=yes",
-            "-o", "BatchMode=yes",
-            "-o", "StrictHostKeyChecking=accept-new",
-            "-o", f"UserKnownHostsFile={self.workdir / 'known_hosts'}",
-            "-o", "ConnectTimeout=5",
-        ]  # fmt: skip
+            "-i",
+            str(self.ssh_key),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            "-o",
+            f"UserKnownHostsFile={self.workdir / 'known_hosts'}",
+            "-o",
+            "ConnectTimeout=5",
+        ]
 
     # -- set up --------------------------------------------------------------
     def start(self, count: int, tarball: Path) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"perf-lab-{self.run_id}", "-f", str(self.ssh_key))
+        run(
+            "ssh-keygen",
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            f"perf-lab-{self.run_id}",
+            "-f",
+            str(self.ssh_key),
+        )
         self._make_bridge()
         for index in range(1, count + 1):
             self.hosts.append(self._make_host(index, tarball))
@@ -129,7 +149,19 @@ class Lab:
         # network namespace with a veth to the bridge
         run("ip", "netns", "add", host.netns)
         self._netns_made.append(host.netns)
-        run("ip", "link", "add", host.veth, "type", "veth", "peer", "name", "host0", "netns", host.netns)
+        run(
+            "ip",
+            "link",
+            "add",
+            host.veth,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "host0",
+            "netns",
+            host.netns,
+        )
         run("ip", "link", "set", host.veth, "master", self.bridge, "up")
         run("ip", "-n", host.netns, "addr", "add", f"{host.address}/24", "dev", "host0")
         run("ip", "-n", host.netns, "link", "set", "host0", "up")
@@ -177,7 +209,9 @@ class Lab:
             if probe.returncode == 0 or probe.stdout.strip() in {"running", "degraded"}:
                 return
             time.sleep(1)
-        raise RuntimeError(f"{host.name} ({host.address}) did not answer on SSH within {timeout:.0f} s")
+        raise RuntimeError(
+            f"{host.name} ({host.address}) did not answer on SSH within {timeout:.0f} s"
+        )
 
     # -- tear down -----------------------------------------------------------
     def close(self) -> list[str]:
