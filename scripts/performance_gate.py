@@ -632,6 +632,16 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value != "" else default
 
 
+def _int_env(name: str) -> int | None:
+    value = _env(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"performance_gate.py: {name}={value!r} is not a whole number") from None
+
+
 def _flag_env(name: str) -> bool:
     return (os.environ.get(name, "").strip().lower()) in {"1", "true", "yes", "on"}
 
@@ -682,14 +692,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--baseline-runs",
         type=int,
-        default=int(_env("PERF_GATE_BASELINE_RUNS", "3") or 3),
+        default=_int_env("PERF_GATE_BASELINE_RUNS") or 3,
         help="suite runs pooled into a baseline [3]",
     )
     run.add_argument(
         "--confirm-runs",
         type=int,
-        default=None,
-        help="re-measurements of suspect benchmarks before a check fails [the agent's]",
+        default=_int_env("PERF_GATE_CONFIRM_RUNS"),
+        help="re-measurements of suspect benchmarks before a check fails [the agent's: 2]",
     )
     run.add_argument(
         "--store",

@@ -12,7 +12,7 @@ and for a push to main, on the real agent and the small suite tests/suites/gate:
 
 They must hold every time on a noisy shared machine at the 10% threshold, so they run
 in two variants: instruction counts (valgrind; deterministic, so a 25% slowdown is
-plainly caught) and wall-clock time with a large (10x) slowdown, a baseline of 3 runs
+plainly caught) and wall-clock time with a large (10x) slowdown, a baseline of 5 runs
 and the agent's confirmation re-runs. No test asserts a time.
 """
 
@@ -47,13 +47,22 @@ class Variant:
     # Doctor policy: this shared VM is not a benchmark machine, so timing goes on with a
     # warning; instruction counts need no quiet machine and keep the workflow's default.
     doctor: str
+    # Suite runs in the baseline, and re-measurements of suspects before a check fails.
+    baseline_runs: int = 3
+    confirm_runs: int = 2
 
 
 VARIANTS = {
     "instructions": Variant("instructions", slowed_iterations=5_000, doctor="enforce"),
     # 10x: under heavy load from other jobs on this shared 2-core VM, a baseline's runs
     # once varied so much that a 3x slowdown was not called a regression.
-    "time": Variant("time", slowed_iterations=40_000, doctor="warn"),
+    # Timing on this VM drifts as a whole by 20-50% within minutes as other jobs come and
+    # go. A baseline of 3 runs that happen to agree then underestimates the spread, and
+    # unchanged code was failed in 3 of 12 trials; 5 runs and 3 re-measurements
+    # (workflow inputs baseline-runs, and the agent's confirm_runs) sample that drift.
+    "time": Variant(
+        "time", slowed_iterations=40_000, doctor="warn", baseline_runs=5, confirm_runs=3
+    ),
 }
 
 
@@ -120,7 +129,8 @@ def run_gate(
         GITHUB_STEP_SUMMARY=str(summary),
         # As the workflow's job env sets them.
         PERF_GATE_THRESHOLD=THRESHOLD,
-        PERF_GATE_BASELINE_RUNS="3",
+        PERF_GATE_BASELINE_RUNS=str(variant.baseline_runs),
+        PERF_GATE_CONFIRM_RUNS=str(variant.confirm_runs),
         PERF_GATE_METRIC=variant.metric,
         PERF_GATE_DOCTOR=variant.doctor,
         PERF_GATE_OUTPUT_DIR=str(workdir / "metrics"),
@@ -190,10 +200,10 @@ def test_2_a_push_to_main_establishes_the_baseline(established: Established) -> 
     fingerprint = stored[0].parent.parent.name
     assert run.outputs["fingerprint"] == fingerprint
     # It is this event's baseline: measured with the metric asked for, at the pushed commit,
-    # pooled from the workflow's 3 runs.
+    # pooled from the runs asked for (the workflow: 3).
     suite = pyperf.BenchmarkSuite.load(str(stored[0]))
     metadata = [bench.get_metadata() for bench in suite.get_benchmarks()]
-    assert {m["name"] for m in metadata} == {"gate.checksum", "gate.tokens"}
+    assert {m["name"] for m in metadata} == {"gate.checksum", "gate.histogram"}
     assert {m["perfagent_commit"] for m in metadata} == {established.sha}
     assert {m["perfagent_metric"] for m in metadata} == {established.variant.metric}
     run_ids = {
@@ -201,7 +211,7 @@ def test_2_a_push_to_main_establishes_the_baseline(established: Established) -> 
         for bench in suite.get_benchmarks()
         for run_ in bench.get_runs()
     }
-    assert len(run_ids - {None}) == 3
+    assert len(run_ids - {None}) == established.variant.baseline_runs
     # The copy for the artifact, in the store's layout, byte for byte.
     copy = established.workdir / "metrics" / "baselines" / fingerprint / "gate" / "current.json"
     assert copy.read_bytes() == stored[0].read_bytes()
@@ -264,7 +274,7 @@ def test_1_code_made_slower_fails(established: Established, tmp_path: Path) -> N
     verdicts = {row["name"]: row["verdict"] for row in analysis["benchmarks"]}
     assert verdicts["gate.checksum"] == "regression"
     if variant.metric == "instructions":
-        assert verdicts["gate.tokens"] != "regression"
+        assert verdicts["gate.histogram"] != "regression"
 
 
 def test_a_pull_request_without_a_baseline_is_a_warning(tmp_path: Path) -> None:

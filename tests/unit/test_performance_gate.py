@@ -28,7 +28,8 @@ FAKE_PERFAGENT = textwrap.dedent(
 
     args = sys.argv[1:]
     with open(os.environ["FAKE_CALLS"], "a") as log:
-        log.write(json.dumps({"argv": args, "metric": os.environ.get("PERFAGENT_METRIC")}) + "\\n")
+        log.write(json.dumps({"argv": args, "metric": os.environ.get("PERFAGENT_METRIC"),
+                              "confirm": os.environ.get("PERFAGENT_CONFIRM_RUNS")}) + "\\n")
     command = args[0]
 
     def option(name, default=None):
@@ -60,7 +61,7 @@ FAKE_PERFAGENT = textwrap.dedent(
         (out / "reports").mkdir(parents=True, exist_ok=True)
         (out / "reports" / "performance_report_1.txt").write_text("report")
         rows = [{"name": "gate.checksum", "verdict": "regression" if code == 1 else "same",
-                 "change_pct": 25.0}, {"name": "gate.tokens", "verdict": "same"}]
+                 "change_pct": 25.0}, {"name": "gate.histogram", "verdict": "same"}]
         (out / "analysis" / "regression_check_1.json").write_text(json.dumps({"benchmarks": rows}))
         threshold = option("--threshold", "10")
         print({
@@ -169,7 +170,7 @@ def test_a_regression_fails_with_exit_1_and_an_error_annotation(gate) -> None:  
     # The seed's message, with % escaped as GitHub's workflow commands require.
     assert "Performance regression > 10%25 detected" in error
     assert "gate.checksum (+25.0%25)" in error
-    assert "gate.tokens" not in error
+    assert "gate.histogram" not in error
     # The agent's own verdict line is in the log as it printed it.
     assert "Performance regression > 10% detected: gate.checksum\n" in run.stdout
 
@@ -258,6 +259,9 @@ def test_instruction_counts_do_not_need_a_quiet_machine(gate) -> None:  # type: 
     assert run.code == 0
     assert run.commands()[-1] == "check"
     assert {c["metric"] for c in run.calls} == {"instructions"}
+    assert {c["confirm"] for c in run.calls} == {None}, "the agent's own default"
+    confirmed = gate("--metric", "instructions", PERF_GATE_CONFIRM_RUNS="4")
+    assert {c["confirm"] for c in confirmed.calls} == {"4"}
     assert "instruction counts do not depend" in run.stdout
 
 
