@@ -83,8 +83,12 @@ $(ACTIONLINT): .github/actionlint-requirements.txt $(DEV_STAMP)
 actionlint: $(ACTIONLINT)
 	$(ACTIONLINT)
 
+# Repeats of each real-workload case (unchanged, 1.15x slower) per metric; 1-3 min each here.
+BENCH_GATE_REPEATS ?= 10
+
 bench-gate: $(DEV_STAMP)
 	$(PY) scripts/bench_gate.py
+	$(PY) scripts/bench_gate_real.py --repeats $(BENCH_GATE_REPEATS)
 
 # How long `perfagent fingerprint` takes as a whole process (goal: well under 0.5 s).
 bench-fingerprint: $(DEV_STAMP)

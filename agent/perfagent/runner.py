@@ -336,7 +336,9 @@ def measure_instructions(request: MeasureRequest, progress: Progress) -> pyperf.
         request.spec.name,
         request.settings,
         defaults=request.suite.defaults,
+        cpus=request.cpus,
         progress=progress.note,
+        worker_done=progress.worker_done,
     )
 
 
@@ -457,6 +459,10 @@ def _progress_display(progress: Progress | None) -> Iterator[Progress]:
 def format_mean(bench: pyperf.Benchmark) -> str:
     """`mean ± std dev` in the benchmark's unit, as pyperf formats values."""
     values = bench.get_values()
+    if bench.get_unit() == "integer":
+        # Instruction counts: pyperf would print raw floats such as 22777250.333333332.
+        spread = f" ± {bench.stdev():,.0f}" if len(values) >= 2 else ""
+        return f"{bench.mean():,.0f}{spread}"
     if len(values) >= 2:
         mean, stdev = bench.format_values((bench.mean(), bench.stdev()))
         return f"{mean} ± {stdev}"

@@ -192,6 +192,13 @@ def test_doctor_json_matches_its_exit_code(tmp_path: Path) -> None:
     for check in report["checks"]:
         assert set(check) == {"name", "state", "verdict", "fix"}
         assert check["verdict"] in {"ok", "warn", "fail", "unavailable"}
+    # An unfit machine is pointed at the instructions metric, with whether it can run here.
+    if report["fit"]:
+        assert report["recommended_metric"] == "time"
+    else:
+        assert report["recommended_metric"] == "instructions"
+        usable = report["instructions_metric"]["usable"]
+        assert usable is (report["instructions_metric"]["reason"] is None)
 
 
 def test_doctor_table_explains_itself(tmp_path: Path) -> None:

@@ -128,6 +128,14 @@ def test_converge(provisioning_lab: ProvisioningLab) -> None:
         config = host.ssh("cat /etc/perfagent/perfagent.toml").stdout
         assert f'store = "{STORE}"' in config and f'cpus = "{bench}"' in config
         assert host.ssh(f"stat -c %U {STORE}").stdout.strip() == RUNNER_USER
+        # what --metric instructions needs: valgrind, and a compiler that builds and
+        # links a library against valgrind's client-request headers (as its bridge)
+        assert host.ssh("valgrind --version").stdout.startswith("valgrind-")
+        assert host.ssh("gcc --version").stdout.startswith("gcc ")
+        host.ssh(
+            "printf '#include <valgrind/callgrind.h>\\nvoid f(void) { CALLGRIND_ZERO_STATS; }\\n'"
+            " | cc -x c -shared -fPIC -o /tmp/perf-lab-bridge.so - && rm /tmp/perf-lab-bridge.so"
+        )
 
         # github_runner: user without sudo, unit, drop-in, service
         passwd = host.ssh(f"getent passwd {RUNNER_USER}").stdout
@@ -210,6 +218,7 @@ def test_verify_passes(provisioning_lab: ProvisioningLab) -> None:
     assert run.returncode == 0, run.output[-6000:]
     assert run.changed() == {host.name: 0 for host in pl.hosts}
     assert "Live kernel state not checked in a container" in run.output
+    assert "valgrind runs: valgrind-" in run.output
     assert_no_secret_in(run.output, pl, "Ansible's output")
 
 

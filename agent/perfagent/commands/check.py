@@ -290,14 +290,17 @@ def _measure_and_confirm(
         loaded, selected, settings, commit=commit, progress=progress, fingerprint=target.fingerprint
     )
     comparison = stats.compare(base_samples, results.samples_by_name(head), settings.threshold_for)
-    for attempt in range(1, settings.confirm_runs + 1):
+    # Instruction counts repeat to about 0.01%: measuring suspects again cannot change
+    # their verdict, it would only cost more valgrind runs.
+    confirm_runs = 0 if settings.metric == "instructions" else settings.confirm_runs
+    for attempt in range(1, confirm_runs + 1):
         suspects = [d.name for d in comparison.suspects]
         if not suspects:
             break
         if not quiet:
             say(
                 f"{len(suspects)} benchmark(s) beyond the threshold, measuring them again "
-                f"({attempt} of {settings.confirm_runs}): {', '.join(suspects)}",
+                f"({attempt} of {confirm_runs}): {', '.join(suspects)}",
                 markup=False,
                 highlight=False,
             )

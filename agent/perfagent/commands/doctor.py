@@ -48,15 +48,31 @@ def command(as_json: options.Json = False, cpus: Cpus = None) -> None:
 
     settings = options.settings(cpus=cpus)
     report = run_checks(Probe(cpus=benchmark_cpus(settings), own_pids=own_pids()))
+    # Only an unfit machine needs the fallback, so only then is the toolchain probed.
+    instructions_problem = None if report.fit else _instructions_problem()
     if as_json:
-        print(json.dumps(report.to_dict(), indent=2))
+        document = report.to_dict()
+        document["recommended_metric"] = "time" if report.fit else "instructions"
+        if not report.fit:
+            document["instructions_metric"] = {
+                "usable": instructions_problem is None,
+                "reason": instructions_problem,
+            }
+        print(json.dumps(document, indent=2))
     else:
-        _print_report(report)
+        _print_report(report, instructions_problem)
     if not report.fit:
         raise typer.Exit(1)
 
 
-def _print_report(report: object) -> None:
+def _instructions_problem() -> str | None:
+    """Why `--metric instructions` cannot run here (None: it can)."""
+    from perfagent.instructions import unavailable_reason
+
+    return unavailable_reason()
+
+
+def _print_report(report: object, instructions_problem: str | None = None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -91,3 +107,5 @@ def _print_report(report: object) -> None:
         failed = [c.name for c in report.checks if c.verdict == "fail"]
         out.print(f"[bold red]Not fit to benchmark[/bold red]: {escape(', '.join(failed))}")
         out.print(INSTRUCTIONS_ADVICE, markup=False)
+        if instructions_problem:
+            out.print(f"(not usable here yet: {instructions_problem})", markup=False)

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 SUITE = "bookworm"
@@ -52,8 +53,11 @@ PACKAGES = sorted(
         "gzip",
         "bzip2",
         "xz-utils",
-        # the agent and the jobs
+        # the agent and the jobs; valgrind, gcc and libc6-dev are perfagent's
+        # perfagent_instructions_packages (libc6-dev: debootstrap skips Recommends)
         "valgrind",
+        "gcc",
+        "libc6-dev",
         "git",
     }
 )
@@ -168,9 +172,11 @@ def ensure_cached() -> Path:
     tarball = cached_tarball()
     if not tarball.exists():
         build(tarball)
-        # Roots built for an older package list are of no further use.
+        # Roots built for an older package list are of no further use, unless a test run
+        # of another checkout is still using one: only roots unused for a day go.
+        day_ago = time.time() - 86400
         for stale in tarball.parent.glob(f"debian-{SUITE}-root-*.tar.zst"):
-            if stale != tarball:
+            if stale != tarball and stale.stat().st_atime < day_ago:
                 stale.unlink(missing_ok=True)
     return tarball
 
