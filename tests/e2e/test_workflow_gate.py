@@ -10,10 +10,11 @@ and for a push to main, on the real agent and the small suite tests/suites/gate:
    copy under metrics/baselines/ for the artifact.
 3. No regression: unchanged code passes with "Performance within acceptable limits".
 
-They must hold every time on a noisy shared machine at the 10% threshold, so they run
-in two variants: instruction counts (valgrind; deterministic, so a 25% slowdown is
-plainly caught) and wall-clock time with a large (10x) slowdown, a baseline of 5 runs
-and the agent's confirmation re-runs. No test asserts a time.
+They must hold every time on a noisy shared machine, so they run in two variants:
+instruction counts at the 10% threshold (valgrind; deterministic, so a 25% slowdown is
+plainly caught and unchanged code reads 1.000), and wall-clock time with a large (10x)
+slowdown, a baseline of 5 runs, the agent's confirmation re-runs and a 100% threshold
+above this VM's whole-run swings. No test asserts a time.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 GATE = ROOT / "scripts" / "performance_gate.py"
 SUITE = ROOT / "tests" / "suites" / "gate"
-THRESHOLD = "10"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -50,6 +50,8 @@ class Variant:
     # Suite runs in the baseline, and re-measurements of suspects before a check fails.
     baseline_runs: int = 3
     confirm_runs: int = 2
+    # The gate's threshold in percent, as the workflow passes it.
+    threshold: str = "10"
 
 
 VARIANTS = {
@@ -60,8 +62,19 @@ VARIANTS = {
     # go. A baseline of 3 runs that happen to agree then underestimates the spread, and
     # unchanged code was failed in 3 of 12 trials; 5 runs and 3 re-measurements
     # (workflow inputs baseline-runs, and the agent's confirm_runs) sample that drift.
+    # And the threshold: in 2 of 23 trials at 10%, every benchmark of unchanged code came
+    # out 27-50% slower together, the machine itself slowing between baseline and check;
+    # no statistic tells that from a regression. The 10% gate is proved with instruction
+    # counts above; this variant proves the same path on wall-clock time, so its
+    # threshold (100%) sits above this VM's whole-run swings and far below the 10x
+    # slowdown it must catch.
     "time": Variant(
-        "time", slowed_iterations=40_000, doctor="warn", baseline_runs=5, confirm_runs=3
+        "time",
+        slowed_iterations=40_000,
+        doctor="warn",
+        baseline_runs=5,
+        confirm_runs=3,
+        threshold="100",
     ),
 }
 
@@ -128,7 +141,7 @@ def run_gate(
         GITHUB_OUTPUT=str(outputs),
         GITHUB_STEP_SUMMARY=str(summary),
         # As the workflow's job env sets them.
-        PERF_GATE_THRESHOLD=THRESHOLD,
+        PERF_GATE_THRESHOLD=variant.threshold,
         PERF_GATE_BASELINE_RUNS=str(variant.baseline_runs),
         PERF_GATE_CONFIRM_RUNS=str(variant.confirm_runs),
         PERF_GATE_METRIC=variant.metric,
@@ -262,7 +275,7 @@ def test_1_code_made_slower_fails(established: Established, tmp_path: Path) -> N
         variant=variant,
     )
     assert run.code == 1, run.log
-    assert f"Performance regression > {THRESHOLD}% detected" in run.log
+    assert f"Performance regression > {variant.threshold}% detected" in run.log
     assert run.outputs["verdict"] == "regression"
     error = next(line for line in run.log.splitlines() if line.startswith("::error"))
     assert error.startswith("::error title=Performance regression::")
