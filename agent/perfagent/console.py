@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from rich.console import Console
 
@@ -13,12 +14,28 @@ def _plain() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+# Width of tables in logs and pipes, where rich would assume 80 columns and wrap the
+# benchmark names; a terminal keeps its own width. COLUMNS overrides both.
+LOG_WIDTH = 120
+
+
+def _width(stream_is_terminal: bool) -> int | None:
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    return None if stream_is_terminal else LOG_WIDTH
+
+
 def make_console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    width = _width(stream.isatty())
     if _plain():
-        return Console(stderr=stderr, force_terminal=False, highlight=False, soft_wrap=True)
+        return Console(
+            stderr=stderr, force_terminal=False, highlight=False, soft_wrap=True, width=width
+        )
     # Messages on stderr are not re-wrapped: a pipe gets width 80, which would split
     # an error line (and the file name in it) across lines.
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, width=width)
 
 
 out = make_console()

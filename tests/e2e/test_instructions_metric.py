@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
+from prerequisites import skip_off_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKLOAD = ROOT / "tests" / "suites" / "workload"
@@ -25,7 +26,7 @@ BENCH = "python.logistic_map"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
+    skip_off_ci(
         shutil.which("valgrind") is None or shutil.which("cc") is None,
         reason="needs valgrind and a C compiler (Debian packages valgrind, gcc)",
     ),

@@ -16,6 +16,7 @@ from types import ModuleType
 
 import pytest
 from gate_helpers import SEED_SCRIPT, clean_env, copy_suite, describe, last_line, slow_down
+from prerequisites import skip_off_ci
 
 
 def seed_module() -> ModuleType:
@@ -88,9 +89,7 @@ def test_check_without_baseline_exits_3(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    shutil.which("valgrind") is None, reason="the instructions metric needs valgrind"
-)
+@skip_off_ci(shutil.which("valgrind") is None, reason="the instructions metric needs valgrind")
 def test_establish_then_check_through_the_seed_script(tmp_path: Path) -> None:
     suite = copy_suite(tmp_path)
     metrics = tmp_path / "metrics"

