@@ -36,6 +36,7 @@ from perfagent.errors import BenchmarkRunError, ConfigError, UsageError
 
 if TYPE_CHECKING:
     import pyperf
+    from rich.table import Table
 
     from perfagent.fingerprint import Fingerprint
     from perfagent.suite import BenchmarkSpec, Suite
@@ -477,3 +478,16 @@ def measured_runs(bench: pyperf.Benchmark) -> int:
 def summarize(result: pyperf.BenchmarkSuite) -> Sequence[tuple[str, str, int]]:
     """(name, mean ± std dev, worker processes) per benchmark, for tables."""
     return [(b.get_name(), format_mean(b), measured_runs(b)) for b in result]
+
+
+def summary_table(result: pyperf.BenchmarkSuite, title: str | None = None) -> Table:
+    """The table `run`, `baseline` and `baselines show` print: mean and processes per benchmark."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("benchmark")
+    table.add_column("mean ± std dev", justify="right")
+    table.add_column("processes", justify="right")
+    for name, mean, processes in summarize(result):
+        table.add_row(name, mean, str(processes))
+    return table

@@ -48,7 +48,7 @@ def command(
     from perfagent import results
     from perfagent.console import err, out
     from perfagent.fingerprint import collect
-    from perfagent.runner import QuietProgress, detect_commit, run_suite, summarize
+    from perfagent.runner import QuietProgress, detect_commit, run_suite, summary_table
     from perfagent.store import open_store
     from perfagent.suite import load_suite
 
@@ -85,18 +85,8 @@ def command(
     pooled = results.merge(suite_runs)
     stored = baseline_store.write(fingerprint.id, loaded.name, pooled)
 
-    from rich.table import Table
-
-    table = Table(
-        title=f"baseline of suite {loaded.name} ({settings.metric}, {total} run(s))",
-        title_justify="left",
-    )
-    table.add_column("benchmark")
-    table.add_column("mean ± std dev", justify="right")
-    table.add_column("processes", justify="right")
-    for name, mean, processes_count in summarize(pooled):
-        table.add_row(name, mean, str(processes_count))
-    out.print(table)
+    title = f"baseline of suite {loaded.name} ({settings.metric}, {total} run(s))"
+    out.print(summary_table(pooled, title))
     out.print(
         f"Baseline stored: {stored.location} (fingerprint {fingerprint.id}, suite "
         f"{loaded.name}, {stored.benchmarks} benchmarks, {total} run(s), "

@@ -109,12 +109,10 @@ def show_command(
     """Show one current baseline: where, when, which commit, and each benchmark's numbers."""
     from pathlib import Path
 
-    from rich.table import Table
-
     from perfagent import results
     from perfagent.console import out
     from perfagent.errors import NoComparableBaseline
-    from perfagent.runner import summarize
+    from perfagent.runner import summarize, summary_table
     from perfagent.store import describe, open_store
 
     settings = options.settings(store=store, suite=suite)
@@ -164,13 +162,7 @@ def show_command(
             markup=False,
             highlight=False,
         )
-    table = Table(title_justify="left")
-    table.add_column("benchmark")
-    table.add_column("mean ± std dev", justify="right")
-    table.add_column("processes", justify="right")
-    for name, mean, count in rows:
-        table.add_row(name, mean, str(count))
-    out.print(table)
+    out.print(summary_table(baseline))
 
 
 def _parse_date(text: str) -> datetime:

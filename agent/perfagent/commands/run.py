@@ -95,7 +95,7 @@ def command(
         perfagent run -b 'tiling.*' -o before.json
     """
     from perfagent.console import out
-    from perfagent.runner import QuietProgress, detect_commit, run_suite, summarize
+    from perfagent.runner import QuietProgress, detect_commit, run_suite, summary_table
     from perfagent.suite import load_suite
 
     settings = options.settings(
@@ -119,15 +119,7 @@ def command(
         progress=QuietProgress() if quiet else None,
     )
 
-    from rich.table import Table
-
-    table = Table(title=f"suite {loaded.name} ({settings.metric})", title_justify="left")
-    table.add_column("benchmark")
-    table.add_column("mean ± std dev", justify="right")
-    table.add_column("processes", justify="right")
-    for name, mean, runs in summarize(result):
-        table.add_row(name, mean, str(runs))
-    out.print(table)
+    out.print(summary_table(result, f"suite {loaded.name} ({settings.metric})"))
     out.print(f"Results: {target}", markup=False, highlight=False)
 
 
