@@ -212,13 +212,7 @@ class GitStore:
         """Create the cached clone on first use: an empty repository set to the branch."""
         if (self.clone / ".git").is_dir():
             return
-        try:
-            self.clone.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"baseline store {self.location}: cannot create its cache {self.clone}: "
-                f"{exc.strerror or exc}"
-            ) from None
+        self._make_cache_dir(self.clone)
         self._git("init", "--quiet")
         self._git("symbolic-ref", "HEAD", f"refs/heads/{self.where.branch}")
         self._git("remote", "add", "origin", self.where.url)
@@ -273,16 +267,19 @@ class GitStore:
                 raise PushConflict(exc.output) from None
             raise
 
+    def _make_cache_dir(self, path: Path) -> None:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"baseline store {self.location}: cannot create its cache {path}: "
+                f"{exc.strerror or exc}"
+            ) from None
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """One process of this machine at a time in the cached clone."""
-        try:
-            self.cache.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"baseline store {self.location}: cannot create its cache {self.cache}: "
-                f"{exc.strerror or exc}"
-            ) from None
+        self._make_cache_dir(self.cache)
         try:
             with FileLock(str(self.cache / "clone.lock"), timeout=self.lock_timeout):
                 yield

@@ -18,6 +18,7 @@ How the unchanged case stays green on this noisy 2-core VM, honestly (no retries
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,37 +42,28 @@ def test_baseline_then_check_unchanged_and_slowed(tmp_path: Path) -> None:
     [current] = store.glob("*/slowable/current.json")
     stored = current.read_bytes()
 
-    unchanged = perfagent(
-        "check",
-        "--suite",
-        suite,
-        "--store",
-        store,
-        "--threshold",
-        THRESHOLD,
-        "--output-dir",
-        tmp_path / "unchanged",
-        cwd=tmp_path,
-        env=env,
-    )
+    def check(output: str) -> subprocess.CompletedProcess[str]:
+        return perfagent(
+            "check",
+            "--suite",
+            suite,
+            "--store",
+            store,
+            "--threshold",
+            THRESHOLD,
+            "--output-dir",
+            tmp_path / output,
+            cwd=tmp_path,
+            env=env,
+        )
+
+    unchanged = check("unchanged")
     assert unchanged.returncode == 0, describe(unchanged)
     assert "Performance within acceptable limits" in last_line(unchanged)
     assert (tmp_path / "unchanged" / "summary.md").is_file()
 
     slow_down(suite, 3)
-    slowed = perfagent(
-        "check",
-        "--suite",
-        suite,
-        "--store",
-        store,
-        "--threshold",
-        THRESHOLD,
-        "--output-dir",
-        tmp_path / "slowed",
-        cwd=tmp_path,
-        env=env,
-    )
+    slowed = check("slowed")
     assert slowed.returncode == 1, describe(slowed)
     verdict = last_line(slowed)
     assert verdict.startswith(f"Performance regression > {THRESHOLD}% detected"), verdict
