@@ -37,9 +37,11 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from doubles.serving import ServesHTTP
 
 READ_ONLY_LABELS = ("self-hosted", "Linux", "X64")
 
@@ -118,7 +120,7 @@ class _OneTimeToken:
 
 
 @dataclass
-class GitHubApiDouble:
+class GitHubApiDouble(ServesHTTP):
     """The double's state; ``serve()`` puts it on the network."""
 
     access_token: str
@@ -127,7 +129,6 @@ class GitHubApiDouble:
     _tokens: dict[str, _OneTimeToken] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(41))
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
 
     # -- what tests read ---------------------------------------------------
     def calls_to(self, endpoint: str) -> list[Call]:
@@ -146,16 +147,7 @@ class GitHubApiDouble:
         class Handler(_Handler):
             state = double
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        bound_host, bound_port = self._server.server_address[:2]
-        return f"http://{bound_host}:{bound_port}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        return self._serve(Handler, host, port)
 
     # -- endpoint logic ----------------------------------------------------
     def handle(self, method: str, raw_path: str, headers: Any, body: Any) -> tuple[int, Any]:

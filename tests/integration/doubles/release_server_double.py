@@ -9,16 +9,17 @@ from __future__ import annotations
 import argparse
 import functools
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from doubles.serving import ServesHTTP
 
-class ReleaseServerDouble:
+
+class ReleaseServerDouble(ServesHTTP):
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.fetched: list[tuple[str, int]] = []  # (path, status)
-        self._server: ThreadingHTTPServer | None = None
 
     def serve(self, host: str, port: int = 0) -> str:
         double = self
@@ -31,16 +32,7 @@ class ReleaseServerDouble:
                 pass
 
         handler = functools.partial(Handler, directory=str(self.directory))
-        self._server = ThreadingHTTPServer((host, port), handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        bound_host, bound_port = self._server.server_address[:2]
-        return f"http://{bound_host}:{bound_port}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        return self._serve(handler, host, port)
 
 
 def main() -> None:
