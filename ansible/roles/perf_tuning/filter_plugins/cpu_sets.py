@@ -45,11 +45,31 @@ def format_cpu_list(cpus: Any) -> str:
 
 
 def cpu_mask(cpus: Any) -> str:
-    """A CPU list as the hex mask that /proc/irq and workqueue cpumask files take."""
-    mask = 0
-    for cpu in parse_cpu_list(cpus) if isinstance(cpus, str) else cpus:
-        mask |= 1 << int(cpu)
-    return format(mask, "x")
+    """A CPU list as the kernel's bitmap text, which /proc/irq/*/smp_affinity and
+    /sys/devices/virtual/workqueue/cpumask take: 32-bit hex chunks, most
+    significant first, joined by commas ('ffffffff,fffffffe'). The kernel's
+    bitmap_parse (torvalds/linux lib/bitmap.c) gives each comma-separated chunk
+    exactly 32 bits and refuses a chunk of more than 8 hex digits (-EOVERFLOW),
+    so one long hex word fails on hosts with more than 32 CPUs. The leading chunk
+    is unpadded, the others zero-padded to 8 digits, as the kernel prints masks."""
+    numbers = parse_cpu_list(cpus) if isinstance(cpus, str) else sorted({int(c) for c in cpus})
+    if not numbers:
+        raise AnsibleFilterError("an empty CPU set has no mask")
+    chunks = [0] * (numbers[-1] // 32 + 1)
+    for cpu in numbers:
+        chunks[cpu // 32] |= 1 << (cpu % 32)
+    high, *rest = reversed(chunks)
+    return ",".join([format(high, "x"), *(format(chunk, "08x") for chunk in rest)])
+
+
+def mask_cpus(mask: Any) -> list[int]:
+    """The kernel's bitmap text ('ff,00000001') back to a sorted CPU list; reads
+    what the kernel prints, whatever its padding."""
+    cpus: list[int] = []
+    for index, chunk in enumerate(reversed(str(mask).strip().split(","))):
+        value = int(chunk or "0", 16)
+        cpus.extend(index * 32 + bit for bit in range(32) if value >> bit & 1)
+    return sorted(cpus)
 
 
 def _topology(lscpu_parsable: str) -> list[tuple[int, int, int]]:
@@ -69,7 +89,9 @@ def _topology(lscpu_parsable: str) -> list[tuple[int, int, int]]:
     return rows
 
 
-def cpu_partition(lscpu_parsable: str, housekeeping_cores_per_socket: int = 1, benchmark: str = "") -> dict:
+def cpu_partition(
+    lscpu_parsable: str, housekeeping_cores_per_socket: int = 1, benchmark: str = ""
+) -> dict:
     """Split the online CPUs into housekeeping and benchmark CPUs.
 
     By default the lowest-numbered `housekeeping_cores_per_socket` physical cores
@@ -84,17 +106,24 @@ def cpu_partition(lscpu_parsable: str, housekeeping_cores_per_socket: int = 1, b
         wanted = parse_cpu_list(benchmark)
         unknown = sorted(set(wanted) - set(online))
         if unknown:
-            raise AnsibleFilterError(f"benchmark CPUs {format_cpu_list(unknown)} are not online CPUs ({format_cpu_list(online)})")
+            raise AnsibleFilterError(
+                f"benchmark CPUs {format_cpu_list(unknown)} are not online CPUs"
+                f" ({format_cpu_list(online)})"
+            )
         bench = wanted
     else:
         housekeeping_cores: set[tuple[int, int]] = set()
         for socket in sorted({s for _, _, s in rows}):
             cores = sorted({c for _, c, s in rows if s == socket})
-            housekeeping_cores.update((socket, c) for c in cores[: int(housekeeping_cores_per_socket)])
+            housekeeping_cores.update(
+                (socket, c) for c in cores[: int(housekeeping_cores_per_socket)]
+            )
         bench = [cpu for cpu, core, socket in rows if (socket, core) not in housekeeping_cores]
     housekeeping = [cpu for cpu in online if cpu not in bench]
     if not housekeeping:
-        raise AnsibleFilterError("every CPU would be a benchmark CPU: leave at least one for housekeeping")
+        raise AnsibleFilterError(
+            "every CPU would be a benchmark CPU: leave at least one for housekeeping"
+        )
     return {
         "online": format_cpu_list(online),
         "housekeeping": format_cpu_list(housekeeping),
@@ -109,4 +138,5 @@ class FilterModule:
             "perf_cpu_list": format_cpu_list,
             "perf_cpu_list_expand": parse_cpu_list,
             "perf_cpu_mask": cpu_mask,
+            "perf_mask_cpus": mask_cpus,
         }

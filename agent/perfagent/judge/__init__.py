@@ -1,0 +1,1 @@
+"""Judgement: the statistics of a verdict, the confirmation policy, change points, history."""

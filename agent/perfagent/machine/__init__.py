@@ -1,0 +1,1 @@
+"""Machine facts: the kernel and sysfs readers, the hardware fingerprint, the doctor."""

@@ -1,0 +1,1 @@
+"""Measurement: loading a suite, running it through pyperf workers or valgrind."""
