@@ -8,7 +8,7 @@ For each noise profile and true slowdown it simulates many checks exactly as
 * the head is one suite run; a benchmark whose estimate lies beyond the threshold is
   measured again, up to `--confirm-runs` more runs, and decided on all its runs;
 * a log process mean = log(true level) + run drift ~ N(0, drift) + process noise
-  ~ N(0, process CV), the model `perfagent.stats` assumes (and what the machine shows:
+  ~ N(0, process CV), the model `perfagent.judge.stats` assumes (and what the machine shows:
   single pyperf values vary 12-25% here, whole runs 5-19%).
 
 Rows: "gate" is the decision as shipped; "no confirm" is the same without the
@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agent"))
 
-from perfagent.stats import decide
+from perfagent.judge.stats import decide
 from scipy import stats as scipy_stats
 
 RATIOS = (1.00, 1.05, 1.15, 1.20)

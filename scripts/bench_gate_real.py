@@ -227,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown metric {unknown}" if unknown else "--repeats must be at least 1")
 
     if "instructions" in metrics:
-        from perfagent.instructions import unavailable_reason
+        from perfagent.measure.instructions import unavailable_reason
 
         reason = unavailable_reason()
         if reason:

@@ -1,6 +1,6 @@
 """perfagent: benchmark runs on isolated cores, fingerprinted baselines, a regression gate."""
 
-from perfagent.suite import benchmark
+from perfagent.measure.suite import benchmark
 
 __version__ = "0.1.0"
 

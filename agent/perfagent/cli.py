@@ -23,9 +23,7 @@ from perfagent.commands import (
     run,
 )
 from perfagent.console import err
-from perfagent.errors import PerfAgentError
-
-EXIT_INTERNAL = 4
+from perfagent.errors import ExitCode, PerfAgentError
 
 app = typer.Typer(
     name="perfagent",
@@ -98,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort):
         err.print("perfagent: interrupted", markup=False)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except Exception as exc:
         # A bug, not bad input: never exit 1, which a workflow would read as a regression.
         if os.environ.get("PERFAGENT_DEBUG"):
@@ -108,5 +106,5 @@ def main(argv: list[str] | None = None) -> None:
             "(set PERFAGENT_DEBUG=1 for the traceback)",
             markup=False,
         )
-        sys.exit(EXIT_INTERNAL)
-    sys.exit(code if isinstance(code, int) else 0)
+        sys.exit(ExitCode.INTERNAL)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perfagent.cpus import parse_cpu_list
 from perfagent.errors import ConfigError
 
 METRICS = ("time", "instructions")
@@ -119,27 +120,6 @@ def _coerce_choice(where: str, raw: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigError(f"{where}: {raw!r} is not one of {', '.join(choices)}")
     return value
-
-
-def parse_cpu_list(text: str, where: str = "CPU list") -> list[int]:
-    """Parse a kernel-style CPU list ("0-3,6,8-9") into sorted CPU numbers."""
-    cpus: set[int] = set()
-    for part in text.replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                low, high = (int(x) for x in part.split("-", 1))
-                if high < low:
-                    raise ValueError
-                cpus.update(range(low, high + 1))
-            else:
-                cpus.add(int(part))
-        except ValueError:
-            raise ConfigError(f"{where}: {text!r} is not a CPU list such as 1-3,5") from None
-    if not cpus:
-        raise ConfigError(f"{where}: {text!r} names no CPU")
-    return sorted(cpus)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

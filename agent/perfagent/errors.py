@@ -1,23 +1,39 @@
-"""The agent's errors, each carrying the exit code of design.md it maps to."""
+"""The agent's errors, and the one table of exit codes (docs/design.md, exit codes).
+
+Every exit code the CLI, the gate and the scripts return comes from `ExitCode`; each
+error carries the code it maps to.
+"""
 
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_REGRESSION = 1
-EXIT_USAGE = 2
-EXIT_NO_BASELINE = 3
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What a `perfagent` process (or the gate around it) exits with."""
+
+    OK = 0
+    REGRESSION = 1  # a real slowdown beyond the threshold: the only code that means "slower"
+    USAGE = 2  # bad input, a failed benchmark, an unusable setting or store
+    NO_BASELINE = 3  # no comparable baseline for this machine and suite
+    INTERNAL = 4  # a bug in perfagent (never 1, which a workflow reads as a regression)
+    UNFIT = 5  # the gate: the machine is not fit to benchmark (`perfagent doctor`)
+    # `perfagent doctor` on its own reports an unfit machine as 1, a failed check; an
+    # alias of REGRESSION's value, named for what it means there.
+    DOCTOR_UNFIT = 1
+    INTERRUPTED = 130  # Ctrl-C / SIGINT, as a shell reports it
 
 
 class PerfAgentError(Exception):
     """An error the CLI reports as one message and an exit code, never a traceback."""
 
-    exit_code = EXIT_USAGE
+    exit_code: int = ExitCode.USAGE
 
 
 class UsageError(PerfAgentError):
     """Bad input: an unreadable, corrupt or foreign file, a bad setting, an unknown benchmark."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(UsageError):
@@ -39,10 +55,10 @@ class StoreError(UsageError):
 class BenchmarkRunError(PerfAgentError):
     """A benchmark that failed while running (its worker crashed or raised)."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitCode.USAGE
 
 
 class NoComparableBaseline(PerfAgentError):
     """No baseline for this hardware fingerprint and suite (or one of another metric)."""
 
-    exit_code = EXIT_NO_BASELINE
+    exit_code = ExitCode.NO_BASELINE

@@ -80,6 +80,33 @@ Patterns = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+Processes = Annotated[
+    int | None,
+    typer.Option(
+        "--processes",
+        "-p",
+        help="Worker processes per benchmark (each is one independent sample). "
+        "[env PERFAGENT_PROCESSES; default: the suite's PROCESSES, else pyperf's 20]",
+        show_default=False,
+    ),
+]
+Commit = Annotated[
+    str | None,
+    typer.Option(
+        "--commit",
+        help="The commit measured, recorded in the results. [default $GITHUB_SHA, else git HEAD]",
+        show_default=False,
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress, only the table.")]
+FingerprintId = Annotated[
+    str | None,
+    typer.Option(
+        "--fingerprint",
+        help="Fingerprint id (see `perfagent fingerprint`). [default: this machine's]",
+        show_default=False,
+    ),
+]
 
 
 def mode_from(fast: bool, rigorous: bool) -> str | None:

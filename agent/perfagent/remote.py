@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from perfagent.errors import UsageError
+from perfagent.gitcmd import GitUnavailable, run_git
 
 if TYPE_CHECKING:
     from fabric import Connection
@@ -103,12 +103,10 @@ class RemoteOutcome:
 
 def _git(args: Sequence[str], cwd: Path) -> str:
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
-        )
-    except FileNotFoundError:
+        done = run_git(args, cwd=cwd, timeout=120)
+    except GitUnavailable:
         raise UsageError("perfagent remote needs git to pack the working tree") from None
-    if done.returncode != 0:
+    if not done.ok:
         raise UsageError(
             f"{cwd} is not in a git working tree (perfagent remote ships the files git "
             f"tracks or sees): {done.stderr.strip()}"

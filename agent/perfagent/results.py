@@ -24,7 +24,7 @@ from typing import Any
 import pyperf
 
 from perfagent.errors import ResultsFileError
-from perfagent.fileio import atomic_write_bytes
+from perfagent.store.atomic import atomic_write_bytes
 
 KEY_VERSION = "perfagent_version"
 KEY_FINGERPRINT = "perfagent_fingerprint"

@@ -156,7 +156,7 @@ class ScriptDepthThread:
 
     hb.ProjectFlow() walks the whole call stack with inspect.stack() to find the script
     that created it. Under the agent, a worker's stack starts in frozen `runpy` frames
-    (`python -m perfagent.bench_script`), which inspect cannot map to a module file, so
+    (`python -m perfagent.measure.worker`), which inspect cannot map to a module file, so
     it rescans every loaded module twice per such frame: tens of milliseconds per
     ProjectFlow that a user running `python run_model.py` never pays, and that would
     drown hazelbean's own work. Calls made here see threading's frames instead, ordinary

@@ -21,8 +21,8 @@ import pyperf
 import pytest
 from gate_helpers import clean_env, copy_suite
 from perfagent import results
-from perfagent.fingerprint import collect
-from perfagent.store import DirectoryStore
+from perfagent.machine.fingerprint import collect
+from perfagent.store.directory import DirectoryStore
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
-from perfagent.fingerprint import HARDWARE_FIELDS
+from perfagent.machine.fingerprint import HARDWARE_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "suites" / "tiny"

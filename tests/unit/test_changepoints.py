@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from perfagent.changepoints import e_divisive, segment_means, split_statistics
+from perfagent.judge.changepoints import e_divisive, segment_means, split_statistics
 
 # 8 baselines at one level, then a slowdown creeping in at 3% per baseline.
 FLAT = [1.0] * 8

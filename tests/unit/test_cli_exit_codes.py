@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 from perfagent import cli, results
-from perfagent.fingerprint import collect
-from perfagent.store import DirectoryStore
+from perfagent.machine.fingerprint import collect
+from perfagent.store.directory import DirectoryStore
 from synthetic_results import FINGERPRINT, HARDWARE, make_suite, write_suite
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from perfagent.config import Settings, load_settings, parse_cpu_list
+from perfagent.config import Settings, load_settings
+from perfagent.cpus import parse_cpu_list
 from perfagent.errors import ConfigError, UsageError
 
 

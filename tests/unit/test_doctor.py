@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from perfagent import doctor
-from perfagent.doctor import FAIL, OK, UNAVAILABLE, VERDICTS, WARN, Check, Probe, run_checks
+from perfagent.machine import doctor
+from perfagent.machine.doctor import FAIL, OK, UNAVAILABLE, VERDICTS, WARN, Check, Probe, run_checks
 
 
 def _write(path: Path, text: str) -> None:

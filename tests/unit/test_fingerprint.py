@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from perfagent import fingerprint
-from perfagent.fingerprint import HARDWARE_FIELDS, collect, differences, package_versions
+from perfagent.machine import fingerprint
+from perfagent.machine.fingerprint import HARDWARE_FIELDS, collect, differences, package_versions
 
 SOFTWARE = {"os": "test OS", "kernel": "6.1.0", "python": "CPython 3.11.0", "packages": {}}
 
@@ -310,7 +310,7 @@ def test_package_versions_from_dist_info_names(tmp_path: Path) -> None:
 
 def test_real_machine_fingerprint_is_identical_across_processes() -> None:
     code = (
-        "import json; from perfagent.fingerprint import collect; "
+        "import json; from perfagent.machine.fingerprint import collect; "
         "print(json.dumps(collect().to_dict()))"
     )
     runs = [
@@ -331,7 +331,7 @@ def test_real_machine_fingerprint_is_identical_across_processes() -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the /proc reader is Linux's")
 def test_linux_collection_does_not_load_py_cpuinfo() -> None:
     code = (
-        "import sys; from perfagent.fingerprint import collect; collect(); "
+        "import sys; from perfagent.machine.fingerprint import collect; collect(); "
         "print('cpuinfo' in sys.modules, 'numpy' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, text=True)

@@ -11,7 +11,7 @@ import types
 from pathlib import Path
 
 import pytest
-from perfagent.suite import load_suite
+from perfagent.measure.suite import load_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "benchmarks" / "hazelbean"
@@ -58,7 +58,7 @@ def test_at_least_twelve_benchmarks_each_saying_what_it_stands_for() -> None:
 def test_listing_the_suite_does_not_import_hazelbean() -> None:
     # The agent's parent process loads every benchmark module to list and select them.
     code = (
-        "import sys; from perfagent.suite import load_suite; "
+        "import sys; from perfagent.measure.suite import load_suite; "
         f"load_suite({str(SUITE)!r}); print('hazelbean' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

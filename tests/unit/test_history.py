@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from perfagent import history, results, stats
+from perfagent import results
 from perfagent.cli import app
 from perfagent.errors import NoComparableBaseline, UsageError
-from perfagent.store import DirectoryStore
+from perfagent.judge import history, stats
+from perfagent.reports import plot
+from perfagent.store.directory import DirectoryStore
 from synthetic_results import FINGERPRINT, make_suite, steady
 from typer.testing import CliRunner
 
@@ -111,7 +113,7 @@ def test_no_baseline_is_exit_3(tmp_path: Path) -> None:
 def test_the_plot_is_a_png(creep_store: DirectoryStore, tmp_path: Path) -> None:
     found = history.build_history(creep_store, FINGERPRINT, SUITE)
     target = tmp_path / "plots" / "history.png"
-    history.write_plot(found, target)
+    plot.write_plot(found, target)
     assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 

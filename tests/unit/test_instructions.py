@@ -14,11 +14,11 @@ import warnings
 from pathlib import Path
 
 import pytest
-from perfagent import instructions
 from perfagent.config import Settings
-from perfagent.errors import EXIT_USAGE, BenchmarkRunError, SuiteError
-from perfagent.stats import Verdict, decide
-from perfagent.suite import SuiteDefaults
+from perfagent.errors import BenchmarkRunError, ExitCode, SuiteError
+from perfagent.judge.stats import Verdict, decide
+from perfagent.measure import instructions, instructions_worker
+from perfagent.measure.suite import SuiteDefaults
 from prerequisites import missing, skip_off_ci
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +91,7 @@ def test_valgrind_command_keeps_start_up_uninstrumented(tmp_path: Path) -> None:
     assert command[command.index("--") + 1 :] == [
         sys.executable,
         "-m",
-        "perfagent.instructions",
+        "perfagent.measure.instructions_worker",
         str(tmp_path / "job.json"),
     ]
 
@@ -138,11 +138,11 @@ def test_empty_like_mirrors_the_call_shape() -> None:
     def bench(value: int) -> int:
         return value
 
-    with_value = instructions.empty_like(functools.partial(bench, 3))
+    with_value = instructions_worker.empty_like(functools.partial(bench, 3))
     assert isinstance(with_value, functools.partial)
     assert with_value.args == (3,)
     assert with_value() is None
-    assert instructions.empty_like(lambda: 1) is instructions._empty
+    assert instructions_worker.empty_like(lambda: 1) is instructions_worker._empty
 
 
 # --- clear errors when the metric cannot run here -------------------------------------
@@ -152,7 +152,7 @@ def test_missing_valgrind_names_the_debian_package(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(instructions.InstructionsUnavailable) as caught:
         instructions.find_valgrind()
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == ExitCode.USAGE
     assert "valgrind" in str(caught.value)
     assert "apt-get install valgrind" in str(caught.value)
     assert "--metric time" in str(caught.value)
@@ -166,7 +166,7 @@ def test_missing_compiler_names_the_debian_package(
     monkeypatch.delenv("CC", raising=False)
     with pytest.raises(instructions.InstructionsUnavailable) as caught:
         instructions.build_shim("valgrind-test", tmp_path)
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == ExitCode.USAGE
     assert "apt-get install gcc" in str(caught.value)
 
 
@@ -346,5 +346,5 @@ def test_worker_refuses_to_run_outside_valgrind(tmp_path: Path) -> None:
             }
         )
     )
-    assert instructions.worker_main([str(job)]) == 1
+    assert instructions_worker.worker_main([str(job)]) == 1
     assert "not running under valgrind" in result.read_text()

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from perfagent import report, results
+from perfagent import results
 from perfagent.errors import UsageError
-from perfagent.report import Outcome, Side
-from perfagent.stats import Comparison, compare
+from perfagent.judge.stats import Comparison, compare
+from perfagent.reports import report
+from perfagent.reports.report import Outcome, Side
 from rich.console import Console
 from synthetic_results import SOFTWARE, make_suite
 

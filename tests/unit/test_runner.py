@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pyperf
 import pytest
-from perfagent import runner
-from perfagent.bench_script import ERROR_PREFIX
 from perfagent.config import Settings, load_settings
 from perfagent.errors import BenchmarkRunError, ConfigError, UsageError
-from perfagent.fingerprint import HARDWARE_FIELDS, Fingerprint, collect
-from perfagent.suite import load_suite
+from perfagent.machine.fingerprint import HARDWARE_FIELDS, Fingerprint, collect
+from perfagent.measure import runner
+from perfagent.measure.suite import load_suite
+from perfagent.measure.worker import ERROR_PREFIX
 
 TINY = Path(__file__).resolve().parents[1] / "suites" / "tiny"
 FINGERPRINT = Fingerprint(

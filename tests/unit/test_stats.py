@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 import pytest
 from perfagent.config import Settings
+from perfagent.judge.stats import Verdict, classify, compare, decide
 from perfagent.results import Samples
-from perfagent.stats import Verdict, classify, compare, decide
 
 Groups = list[list[float]]
 

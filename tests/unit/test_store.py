@@ -1,4 +1,4 @@
-"""store.py and fileio.py: layout, atomic writes, the lock, the archive, list/prune/nearest."""
+"""store (directory, lookup) and store.atomic: layout, atomic writes, lock, archive, prune."""
 
 from __future__ import annotations
 
@@ -11,16 +11,11 @@ from typing import Any
 import pyperf
 import pytest
 from filelock import FileLock
-from perfagent import fileio, results
+from perfagent import results
 from perfagent.errors import ResultsFileError, StoreError
-from perfagent.store import (
-    ARCHIVE,
-    CURRENT,
-    LOCK,
-    DirectoryStore,
-    nearest_baseline,
-    open_store,
-)
+from perfagent.store import atomic, open_store
+from perfagent.store.directory import ARCHIVE, CURRENT, LOCK, DirectoryStore
+from perfagent.store.lookup import nearest_baseline
 from synthetic_results import FINGERPRINT, HARDWARE, make_suite
 
 SUITE = "demo"
@@ -107,7 +102,7 @@ def test_atomic_write_interrupted_mid_write_keeps_the_old_file(
 
     monkeypatch.setattr(os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        fileio.atomic_write_bytes(target, b"new content")
+        atomic.atomic_write_bytes(target, b"new content")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["file.json"]
 
@@ -115,7 +110,7 @@ def test_atomic_write_interrupted_mid_write_keeps_the_old_file(
 def test_atomic_write_gives_the_usual_file_mode(tmp_path: Path) -> None:
     old_mask = os.umask(0o022)
     try:
-        fileio.atomic_write_text(tmp_path / "f.txt", "hello")
+        atomic.atomic_write_text(tmp_path / "f.txt", "hello")
     finally:
         os.umask(old_mask)
     assert (tmp_path / "f.txt").read_text() == "hello"

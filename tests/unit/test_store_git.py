@@ -1,4 +1,4 @@
-"""store_git.py: a baseline store on a branch of a (here local, bare) git repository."""
+"""store/git.py: a baseline store on a branch of a (here local, bare) git repository."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from perfagent import results, store_git
+from perfagent import results
 from perfagent.cli import app
 from perfagent.errors import StoreError
+from perfagent.store import git as store_git
 from perfagent.store import open_store
-from perfagent.store_git import GitStore, PushConflict
+from perfagent.store.git import GitStore, PushConflict
 from synthetic_results import FINGERPRINT, make_suite, steady
 from typer.testing import CliRunner
 

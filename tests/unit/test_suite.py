@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from perfagent.errors import SuiteError, UsageError
-from perfagent.suite import (
+from perfagent.measure.suite import (
     SuiteDefaults,
     benchmark_name,
     load_defaults,

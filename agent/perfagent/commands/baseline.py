@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from perfagent import options
-from perfagent.commands.run import Commit, Processes, Quiet
 
 Runs = Annotated[
     int | None,
@@ -25,12 +24,12 @@ def command(
     suite: options.Suite = None,
     runs: Runs = None,
     store: options.Store = None,
-    commit: Commit = None,
+    commit: options.Commit = None,
     metric: options.Metric = None,
     fast: options.Fast = False,
     rigorous: options.Rigorous = False,
-    processes: Processes = None,
-    quiet: Quiet = False,
+    processes: options.Processes = None,
+    quiet: options.Quiet = False,
 ) -> None:
     """Measure the suite and store the result as this machine's baseline.
 
@@ -47,10 +46,10 @@ def command(
     """
     from perfagent import results
     from perfagent.console import err, out
-    from perfagent.fingerprint import collect
-    from perfagent.runner import QuietProgress, detect_commit, run_suite, summary_table
+    from perfagent.machine.fingerprint import collect
+    from perfagent.measure.runner import QuietProgress, detect_commit, run_suite, summary_table
+    from perfagent.measure.suite import load_suite
     from perfagent.store import open_store
-    from perfagent.suite import load_suite
 
     settings = options.settings(
         suite=suite,

@@ -20,14 +20,6 @@ app = typer.Typer(
 )
 
 All = Annotated[bool, typer.Option("--all", "-a", help="Also list archived baselines.")]
-FingerprintId = Annotated[
-    str | None,
-    typer.Option(
-        "--fingerprint",
-        help="Fingerprint id (see `perfagent fingerprint`). [default: this machine's]",
-        show_default=False,
-    ),
-]
 SuiteName = Annotated[
     str | None,
     typer.Option(
@@ -102,7 +94,7 @@ def list_command(
 @app.command("show")
 def show_command(
     store: options.Store = None,
-    fingerprint: FingerprintId = None,
+    fingerprint: options.FingerprintId = None,
     suite: SuiteName = None,
     as_json: options.Json = False,
 ) -> None:
@@ -112,13 +104,13 @@ def show_command(
     from perfagent import results
     from perfagent.console import out
     from perfagent.errors import NoComparableBaseline
-    from perfagent.runner import summarize, summary_table
+    from perfagent.measure.runner import summarize, summary_table
     from perfagent.store import describe, open_store
 
     settings = options.settings(store=store, suite=suite)
     suite_name = Path(settings.suite).name
     if fingerprint is None:
-        from perfagent.fingerprint import collect
+        from perfagent.machine.fingerprint import collect
 
         fingerprint = collect().id
     baseline_store = open_store(settings.store)

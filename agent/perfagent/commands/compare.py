@@ -57,9 +57,11 @@ def command(
 
         perfagent compare main.json branch.json --threshold 5
     """
-    from perfagent import report, results, stats
+    from perfagent import results
     from perfagent.console import err, out
     from perfagent.errors import UsageError
+    from perfagent.judge import stats
+    from perfagent.reports import report
 
     settings = options.settings(threshold=threshold)
     base_results = results.load(base)
@@ -120,7 +122,7 @@ def check_comparable(
     base_id, head_id = results.fingerprint_id(base), results.fingerprint_id(head)
     if ignore_hardware or base_id is None or head_id is None or base_id == head_id:
         return
-    from perfagent.fingerprint import differences
+    from perfagent.machine.fingerprint import differences
 
     diffs = differences(results.hardware(base) or {}, results.hardware(head) or {})
     shown = "; ".join(f"{key}: {old} vs {new}" for key, old, new in diffs) or "unknown fields"

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from perfagent import options
+from perfagent.errors import ExitCode
 
 Cpus = Annotated[
     str | None,
@@ -43,8 +44,8 @@ def command(as_json: options.Json = False, cpus: Cpus = None) -> None:
 
     Exit status: 0 fit (no check failed), 1 not fit, 2 bad settings.
     """
-    from perfagent.doctor import Probe, own_pids, run_checks
-    from perfagent.runner import benchmark_cpus
+    from perfagent.machine.doctor import Probe, own_pids, run_checks
+    from perfagent.measure.runner import benchmark_cpus
 
     settings = options.settings(cpus=cpus)
     report = run_checks(Probe(cpus=benchmark_cpus(settings), own_pids=own_pids()))
@@ -62,12 +63,12 @@ def command(as_json: options.Json = False, cpus: Cpus = None) -> None:
     else:
         _print_report(report, instructions_problem)
     if not report.fit:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.DOCTOR_UNFIT)
 
 
 def _instructions_problem() -> str | None:
     """Why `--metric instructions` cannot run here (None: it can)."""
-    from perfagent.instructions import unavailable_reason
+    from perfagent.measure.instructions import unavailable_reason
 
     return unavailable_reason()
 
@@ -77,7 +78,7 @@ def _print_report(report: object, instructions_problem: str | None = None) -> No
     from rich.table import Table
 
     from perfagent.console import out
-    from perfagent.doctor import UNAVAILABLE, Report
+    from perfagent.machine.doctor import UNAVAILABLE, Report
 
     assert isinstance(report, Report)
     table = Table(title="Benchmark machine checks", title_justify="left", show_lines=True)

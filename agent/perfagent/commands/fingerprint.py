@@ -19,7 +19,7 @@ def command(as_json: options.Json = False) -> None:
     `--json` prints {"id", "hardware", "software"}; provisioning uses the id for
     the runner label perf-hw-<id>.
     """
-    from perfagent.fingerprint import collect
+    from perfagent.machine.fingerprint import collect
 
     fingerprint = collect()
     if as_json:

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from perfagent import options
-from perfagent.commands.baselines import FingerprintId
 
 if TYPE_CHECKING:
-    from perfagent.history import SuiteHistory
+    from perfagent.judge.history import SuiteHistory
 
 Plot = Annotated[
     Path | None,
@@ -50,7 +49,7 @@ def command(
     suite: options.Suite = None,
     store: options.Store = None,
     benchmark: options.Patterns = None,
-    fingerprint: FingerprintId = None,
+    fingerprint: options.FingerprintId = None,
     plot: Plot = None,
     last: Last = None,
     min_change: MinChange = None,
@@ -74,13 +73,14 @@ def command(
 
         perfagent history --fingerprint 3f2a9c01b7de --last 30 --json
     """
-    from perfagent.history import MIN_CHANGE_PERCENT, build_history, write_plot
+    from perfagent.judge.history import MIN_CHANGE_PERCENT, build_history
+    from perfagent.reports.plot import write_plot
     from perfagent.store import open_store
 
     settings = options.settings(suite=suite, store=store)
     suite_name = Path(settings.suite).resolve().name
     if fingerprint is None:
-        from perfagent.fingerprint import collect
+        from perfagent.machine.fingerprint import collect
 
         fingerprint = collect().id
     history = build_history(
@@ -105,7 +105,7 @@ def _print(history: SuiteHistory, plot: Path | None) -> None:
     from rich.table import Table
 
     from perfagent.console import out
-    from perfagent.report import format_quantity
+    from perfagent.reports.report import format_quantity
 
     baselines = history.baselines
     first, newest = baselines[0], baselines[-1]

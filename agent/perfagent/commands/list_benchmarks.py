@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from perfagent import options
-from perfagent.suite import load_suite
+from perfagent.measure.suite import load_suite
 
 
 def command(

@@ -20,16 +20,6 @@ Output = Annotated[
         dir_okay=False,
     ),
 ]
-Processes = Annotated[
-    int | None,
-    typer.Option(
-        "--processes",
-        "-p",
-        help="Worker processes per benchmark (each is one independent sample). "
-        "[env PERFAGENT_PROCESSES; default: the suite's PROCESSES, else pyperf's 20]",
-        show_default=False,
-    ),
-]
 Values = Annotated[
     int | None,
     typer.Option(
@@ -57,15 +47,6 @@ Cpus = Annotated[
         show_default=False,
     ),
 ]
-Commit = Annotated[
-    str | None,
-    typer.Option(
-        "--commit",
-        help="The commit measured, recorded in the results. [default $GITHUB_SHA, else git HEAD]",
-        show_default=False,
-    ),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress, only the table.")]
 
 
 def command(
@@ -75,12 +56,12 @@ def command(
     rigorous: options.Rigorous = False,
     metric: options.Metric = None,
     output: Output = None,
-    processes: Processes = None,
+    processes: options.Processes = None,
     values: Values = None,
     warmups: Warmups = None,
     cpus: Cpus = None,
-    commit: Commit = None,
-    quiet: Quiet = False,
+    commit: options.Commit = None,
+    quiet: options.Quiet = False,
 ) -> None:
     """Run the suite's benchmarks (or those matching -b) and write one pyperf JSON file.
 
@@ -95,8 +76,8 @@ def command(
         perfagent run -b 'tiling.*' -o before.json
     """
     from perfagent.console import out
-    from perfagent.runner import QuietProgress, detect_commit, run_suite, summary_table
-    from perfagent.suite import load_suite
+    from perfagent.measure.runner import QuietProgress, detect_commit, run_suite, summary_table
+    from perfagent.measure.suite import load_suite
 
     settings = options.settings(
         suite=suite,

@@ -1,18 +1,17 @@
-"""The history of a suite's baselines on one machine: series, change points, plots.
+"""The history of a suite's baselines on one machine: series and change points.
 
 Every `perfagent baseline` replaces the current baseline and archives the old one,
 so the store holds, per hardware fingerprint and suite, a time series of baselines.
 Per benchmark its baseline means form a series; e-divisive means
-(`perfagent.changepoints`) finds where the level of that series changed, which
+(`perfagent.judge.changepoints`) finds where the level of that series changed, which
 catches a slowdown that crept in a few percent at a time, each step under the gate.
 
-The same analysis feeds `perfagent history` (table, JSON, PNG plot) and the notes of
-`perfagent check` (`recent_change_points`).
+The same analysis feeds `perfagent history` (table, JSON, and the PNG plot of
+`reports.plot`) and the notes of `perfagent check` (`recent_change_points`).
 """
 
 from __future__ import annotations
 
-import io
 import math
 import statistics
 from collections.abc import Sequence
@@ -22,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perfagent import results
-from perfagent.changepoints import ChangePoint, e_divisive, segment_means
 from perfagent.errors import NoComparableBaseline, PerfAgentError, UsageError
+from perfagent.judge.changepoints import ChangePoint, e_divisive
 
 if TYPE_CHECKING:
     import pyperf
@@ -79,8 +78,8 @@ class Shift:
         """One line for a report: what changed, from which baseline on, and how much."""
         return (
             f"{self.benchmark}: change point at baseline {_label(self.baseline)}: "
-            f"{_signed(self.shift_percent)} step between the levels before and after "
-            f"(p={self.change.p_value:.3f}), {_signed(self.drift_percent)} drift from the "
+            f"{signed_percent(self.shift_percent)} step between the levels before and after "
+            f"(p={self.change.p_value:.3f}), {signed_percent(self.drift_percent)} drift from the "
             "level before it to the newest baseline"
         )
 
@@ -169,7 +168,7 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
 
 
-def _signed(percent: float) -> str:
+def signed_percent(percent: float) -> str:
     return f"{percent:+.1f}%"
 
 
@@ -236,7 +235,7 @@ def build_history(
     Raises NoComparableBaseline when the store has no baseline for this fingerprint
     and suite, UsageError when a pattern matches no benchmark of the history.
     """
-    from perfagent.suite import name_matches
+    from perfagent.measure.suite import name_matches
 
     loaded, skipped = load_baselines(store, fingerprint, suite, last=last)
     if not loaded:
@@ -346,118 +345,3 @@ def check_notes(
         f"{shift.describe()}; see `perfagent history -b {shift.benchmark} --plot history.png`"
         for shift in shifts
     ]
-
-
-# --- plotting -----------------------------------------------------------------------
-
-# pyperf units shown in a readable scale: (factor, suffix) by magnitude.
-_TIME_SCALES = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
-
-
-def _scale(unit: str, values: Sequence[float]) -> tuple[float, str]:
-    if unit == "second":
-        typical = statistics.median(abs(v) for v in values) if values else 1.0
-        for factor, suffix in _TIME_SCALES:
-            if typical >= factor:
-                return factor, suffix
-        return _TIME_SCALES[-1]
-    if unit == "integer":
-        return 1.0, "instructions"
-    return 1.0, unit
-
-
-def plot_png(history: SuiteHistory) -> bytes:
-    """A PNG with one panel per benchmark: its baseline means over time (with the
-    spread of their process means), the level of each segment, and the change points."""
-    # Imported here: matplotlib takes about half a second to import, which every
-    # other command would pay at start-up.
-    try:
-        import matplotlib
-    except ImportError:
-        raise UsageError(
-            "--plot needs matplotlib: pip install 'perfagent[fleet]' (or matplotlib)"
-        ) from None
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-    from matplotlib.ticker import MaxNLocator
-
-    count = max(1, len(history.benchmarks))
-    figure, axes = pyplot.subplots(
-        count, 1, figsize=(10, 2.8 * count + 0.6), squeeze=False, sharex=True
-    )
-    labels = [_tick_label(b) for b in history.baselines]
-    for axis, benchmark in zip(axes[:, 0], history.benchmarks, strict=False):
-        _plot_benchmark(axis, benchmark)
-    axis = axes[-1, 0]
-    if len(labels) <= 16:
-        axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=7)
-    else:
-        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axis.set_xlabel("baseline (oldest = 0)")
-    figure.suptitle(
-        f"Baselines of suite '{history.suite}' on fingerprint {history.fingerprint} "
-        f"({history.metric})",
-        fontsize=11,
-    )
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    pyplot.close(figure)
-    return buffer.getvalue()
-
-
-def _tick_label(baseline: StoredBaseline) -> str:
-    parts = []
-    if baseline.date:
-        parts.append(baseline.date.strftime("%m-%d %H:%M"))
-    if baseline.commit:
-        parts.append(baseline.commit[:7])
-    return " ".join(parts) or Path(baseline.location).stem[:12]
-
-
-def _plot_benchmark(axis: Any, benchmark: BenchmarkHistory) -> None:
-    factor, suffix = _scale(benchmark.unit, [p.mean for p in benchmark.points])
-    xs = [p.position for p in benchmark.points]
-    ys = [p.mean / factor for p in benchmark.points]
-    errors = [p.stdev / factor for p in benchmark.points]
-    axis.errorbar(
-        xs, ys, yerr=errors, fmt="o-", color="tab:blue", ecolor="0.6", capsize=3, lw=1,
-        ms=4, label="baseline mean ± std dev of its processes",
-    )  # fmt: skip
-    indices = [s.change.index for s in benchmark.shifts]
-    for start, end, level in segment_means(ys, indices) if indices else []:
-        axis.hlines(
-            level, xs[start] - 0.3, xs[end - 1] + 0.3, colors="tab:green", lw=2,
-            label="level between change points" if start == 0 else None,
-        )  # fmt: skip
-    for shift in benchmark.shifts:
-        colour = "tab:red" if shift.flagged else "0.5"
-        axis.axvline(shift.position - 0.5, color=colour, ls="--", lw=1.2)
-        axis.annotate(
-            f"change point {_signed(shift.shift_percent)}\ndrift {_signed(shift.drift_percent)}",
-            xy=(shift.position - 0.5, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(4, -4),
-            textcoords="offset points",
-            va="top",
-            fontsize=8,
-            color=colour,
-        )
-    axis.set_title(benchmark.name, fontsize=10, loc="left")
-    if benchmark.shifts:
-        axis.legend(loc="upper left", fontsize=7, framealpha=0.8)
-    axis.set_ylabel(suffix)
-    axis.grid(True, alpha=0.3)
-
-
-def write_plot(history: SuiteHistory, path: Path) -> None:
-    """Write the history plot to `path` (atomically); UsageError naming it on failure."""
-    from perfagent.fileio import atomic_write_bytes
-
-    data = plot_png(history)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
-    except OSError as exc:
-        raise UsageError(f"--plot {path}: cannot write it: {exc.strerror or exc}") from None

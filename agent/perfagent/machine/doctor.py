@@ -24,8 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from perfagent import system
-from perfagent.system import PROC_ROOT, SYS_ROOT
+from perfagent.cpus import format_cpu_list, kernel_cpu_list
+from perfagent.machine import system
+from perfagent.machine.system import PROC_ROOT, SYS_ROOT
 
 OK = "ok"
 WARN = "warn"
@@ -121,7 +122,7 @@ def run_checks(probe: Probe | None = None) -> Report:
 
 
 def _cpus_text(cpus: list[int]) -> str:
-    return system.format_cpu_list(cpus) if cpus else "none"
+    return format_cpu_list(cpus) if cpus else "none"
 
 
 # --- CPU frequency ---------------------------------------------------------------
@@ -279,7 +280,7 @@ def check_irqbalance(probe: Probe) -> Check:
     for item in environ.split("\0"):
         key, _, value = item.partition("=")
         if key == "IRQBALANCE_BANNED_CPULIST":
-            banned = system.parse_cpu_list(value)
+            banned = kernel_cpu_list(value)
         elif key == "IRQBALANCE_BANNED_CPUS" and not banned:
             banned = system.parse_cpu_mask(value)
     if not probe.set_apart():
@@ -329,7 +330,7 @@ def check_numa_balancing(probe: Probe) -> Check:
     value = system.read_line(probe.proc_root / "sys" / "kernel" / "numa_balancing")
     if value is None or not value.isdigit():
         return Check(name, "not available here: no numa_balancing", UNAVAILABLE, fix)
-    nodes = system.parse_cpu_list(
+    nodes = kernel_cpu_list(
         system.read_line(probe.sys_root / "devices" / "system" / "node" / "online") or "0"
     )
     # With one node there is nowhere to migrate to; with several, pages move mid-run.

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfagent import system
-from perfagent.system import PROC_ROOT, SYS_ROOT
+from perfagent.cpus import format_cpu_list, kernel_cpu_list
+from perfagent.machine import system
+from perfagent.machine.system import PROC_ROOT, SYS_ROOT
 
 ID_LENGTH = 12
 
@@ -224,7 +225,7 @@ def _linux_hardware(sys_root: Path, proc_root: Path) -> dict[str, Any]:
     fields["numa_nodes"] = _numa_nodes(sys_root)
     fields["smt"] = _smt(sys_root, fields["physical_cores"], fields["logical_cpus"])
     isolated = system.isolated_cpus(sys_root)
-    fields["isolated_cpus"] = system.format_cpu_list(isolated) if isolated else "none"
+    fields["isolated_cpus"] = format_cpu_list(isolated) if isolated else "none"
     governors = sorted(set(system.governors(sys_root).values()))
     fields["governor"] = ",".join(governors) if governors else UNAVAILABLE
     fields["boost"] = system.boost_state(sys_root).label
@@ -312,7 +313,7 @@ def _memory_gib(proc_root: Path) -> int | str:
 def _numa_nodes(sys_root: Path) -> int:
     text = system.read_line(sys_root / "devices" / "system" / "node" / "online")
     if text:
-        nodes = system.parse_cpu_list(text)
+        nodes = kernel_cpu_list(text)
         if nodes:
             return len(nodes)
     return 1

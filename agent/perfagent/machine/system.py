@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from perfagent.cpus import kernel_cpu_list
+
 SYS_ROOT = Path("/sys")
 PROC_ROOT = Path("/proc")
 
@@ -34,41 +36,6 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-def parse_cpu_list(text: str) -> list[int]:
-    """Parse a kernel CPU list ("0-3,6"); an empty or malformed list gives []."""
-    cpus: set[int] = set()
-    for part in text.strip().split(","):
-        part = part.strip()
-        if not part:
-            continue
-        low, _, high = part.partition("-")
-        try:
-            first = int(low)
-            last = int(high) if high else first
-        except ValueError:
-            return []
-        cpus.update(range(first, last + 1))
-    return sorted(cpus)
-
-
-def format_cpu_list(cpus: Iterable[int]) -> str:
-    """The kernel's compact form of a CPU set: [0, 1, 2, 5] -> "0-2,5"."""
-    ordered = sorted(set(cpus))
-    parts: list[str] = []
-    start = prev = None
-    for cpu in ordered:
-        if start is None:
-            start = prev = cpu
-        elif prev is not None and cpu == prev + 1:
-            prev = cpu
-        else:
-            parts.append(f"{start}-{prev}" if start != prev else str(start))
-            start = prev = cpu
-    if start is not None:
-        parts.append(f"{start}-{prev}" if start != prev else str(start))
-    return ",".join(parts)
-
-
 def parse_cpu_mask(mask: str) -> list[int]:
     """CPUs of a hexadecimal affinity mask as in /proc/irq/N/smp_affinity ("00000003")."""
     try:
@@ -85,20 +52,20 @@ def cpu_dir(sys_root: Path) -> Path:
 def online_cpus(sys_root: Path = SYS_ROOT) -> list[int]:
     """The online CPUs from /sys; [] when the kernel does not say."""
     text = read_line(cpu_dir(sys_root) / "online")
-    return parse_cpu_list(text) if text else []
+    return kernel_cpu_list(text) if text else []
 
 
 def isolated_cpus(sys_root: Path = SYS_ROOT) -> list[int]:
     """CPUs isolated from the scheduler (isolcpus=); [] when none or unknown."""
     text = read_line(cpu_dir(sys_root) / "isolated")
-    return parse_cpu_list(text) if text else []
+    return kernel_cpu_list(text) if text else []
 
 
 def nohz_full_cpus(sys_root: Path = SYS_ROOT) -> list[int]:
     """CPUs running without the scheduler tick (nohz_full=); [] when none or unknown."""
     text = read_line(cpu_dir(sys_root) / "nohz_full")
     # The kernel writes "(null)" when nohz_full= was not given.
-    return parse_cpu_list(text) if text and text != "(null)" else []
+    return kernel_cpu_list(text) if text and text != "(null)" else []
 
 
 def governors(sys_root: Path = SYS_ROOT, cpus: Iterable[int] | None = None) -> dict[int, str]:
@@ -167,7 +134,7 @@ def cmdline_cpus(cmdline: str, parameter: str) -> list[int] | None:
         key, sep, value = word.partition("=")
         if sep and key == parameter:
             # isolcpus= may carry flags first (isolcpus=nohz,domain,2-3): keep the CPU parts.
-            return parse_cpu_list(",".join(p for p in value.split(",") if p[:1].isdigit()))
+            return kernel_cpu_list(",".join(p for p in value.split(",") if p[:1].isdigit()))
     return None
 
 

@@ -3,7 +3,7 @@
  *
  * The client requests are macros that emit a magic instruction sequence valgrind
  * recognises; outside valgrind they do nothing and cost a few instructions, so this
- * library is safe to load anywhere. perfagent.instructions compiles it on first use
+ * library is safe to load anywhere. perfagent.measure.instructions compiles it on first use
  * (cc -shared -fPIC) into its cache directory, keyed by a hash of this source.
  */
 #include <valgrind/callgrind.h>

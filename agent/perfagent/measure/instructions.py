@@ -7,7 +7,7 @@ under valgrind, repeats to about 0.01% whatever else the machine is doing.
 How a benchmark is counted
 --------------------------
 Each worker process is ``valgrind --tool=callgrind --instr-atstart=no
---collect-atstart=no python -m perfagent.instructions JOB``:
+--collect-atstart=no python -m perfagent.measure.instructions_worker JOB``:
 
 1. The interpreter starts, imports the suite module and runs the benchmark's setup
    and warm-up calls with callgrind's instrumentation off. Valgrind still translates
@@ -58,11 +58,8 @@ run in parallel, up to the number of usable CPUs, since load does not change cou
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import datetime
-import functools
-import gc
 import hashlib
 import importlib.resources
 import itertools
@@ -77,19 +74,20 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perfagent.config import Settings
-from perfagent.errors import BenchmarkRunError, PerfAgentError, SuiteError, UsageError
+from perfagent.errors import BenchmarkRunError, SuiteError, UsageError
+from perfagent.measure.instructions_worker import EMPTY_CALLS
+from perfagent.measure.worker import INHERITED_ENVIRONMENT
 
 if TYPE_CHECKING:
     import pyperf
 
-    from perfagent.suite import SuiteDefaults
+    from perfagent.measure.suite import SuiteDefaults
 
 METRIC = "instructions"
 UNIT = "integer"
@@ -98,11 +96,6 @@ DEFAULT_PROCESSES = 2
 DEFAULT_VALUES = 3
 # Warm-up calls run uninstrumented, so they are cheap; one settles first-call effects.
 DEFAULT_WARMUPS = 1
-# Empty calls counted per worker to measure the constant overhead around a call.
-EMPTY_CALLS = 3
-# Uninstrumented calls of the counting code before counting starts, so that the
-# interpreter has specialised it (CPython 3.11 specialises after a few executions).
-COUNTING_WARMUPS = 16
 HASH_SEED = "0"
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -118,8 +111,6 @@ _PYPERF_ENVIRONMENT = ("PATH", "HOME", "TEMP", "PYTHONPATH", "TMPDIR")
 SHIM_SOURCE = "_callgrind_shim.c"
 DEBIAN_VALGRIND = "valgrind"
 DEBIAN_COMPILER = "gcc"
-# The dump label of each counted call: "perfagent empty 0", "perfagent value 2".
-_LABEL_PREFIX = "perfagent"
 _LABEL = re.compile(r"^desc: Trigger: Client Request: perfagent (empty|value) (\d+)\s*$")
 _TOTALS = re.compile(r"^(?:totals|summary):\s*(\d+)")
 _OUT_FILE = "callgrind.out"
@@ -195,7 +186,7 @@ def cache_dir() -> Path:
 
 
 def _shim_source() -> bytes:
-    return importlib.resources.files("perfagent").joinpath(SHIM_SOURCE).read_bytes()
+    return importlib.resources.files("perfagent.measure").joinpath(SHIM_SOURCE).read_bytes()
 
 
 def build_shim(valgrind_version: str, directory: Path | None = None) -> Path:
@@ -376,8 +367,6 @@ def worker_environment(base: Mapping[str, str]) -> dict[str, str]:
     thread pools fixed. A benchmark sees the same environment under both metrics, and
     a CI job's ever-changing variables (commit, run number) stay out of the worker.
     """
-    from perfagent.runner import INHERITED_ENVIRONMENT
-
     kept = (*_PYPERF_ENVIRONMENT, *INHERITED_ENVIRONMENT, "VALGRIND_LIB")
     env = {name: base[name] for name in kept if name in base}
     env["PYTHONHASHSEED"] = HASH_SEED
@@ -402,7 +391,7 @@ def valgrind_command(tools: Toolchain, out_dir: Path, job_file: Path) -> list[st
         "--",
         sys.executable,
         "-m",
-        "perfagent.instructions",
+        "perfagent.measure.instructions_worker",
         str(job_file),
     ]
 
@@ -605,131 +594,3 @@ def measure_benchmark(
             pyperf.Run(outcome.counts.net_values(), metadata=run_metadata, collect_metadata=False)
         )
     return pyperf.Benchmark(runs)
-
-
-# ---------------------------------------------------------------------------
-# The worker side: runs under valgrind, counts the calls
-
-
-def _empty() -> None:
-    """Stands in for a benchmark without setup when the call overhead is counted."""
-
-
-def _empty_with_value(_value: Any) -> None:
-    """Stands in for a benchmark given its setup's value."""
-
-
-def empty_like(call: Callable[[], Any]) -> Callable[[], Any]:
-    """An empty callable reached the way `call` is: same shape, no work."""
-    if isinstance(call, functools.partial) and len(call.args) == 1 and not call.keywords:
-        return functools.partial(_empty_with_value, call.args[0])
-    return _empty
-
-
-# Two functions with identical bodies, one per call site: CPython specialises a call
-# site for the function it sees, and alternating the benchmark and the empty call at
-# one site would count de-specialisation in one of them and not in the other.
-def _count_benchmark(toggle: Callable[[], None], call: Callable[[], Any]) -> None:
-    toggle()
-    call()
-    toggle()
-
-
-def _count_empty(toggle: Callable[[], None], call: Callable[[], Any]) -> None:
-    toggle()
-    call()
-    toggle()
-
-
-def _load_shim(path: str) -> ctypes.CDLL:
-    library = ctypes.CDLL(path)
-    for function in (
-        "perfagent_start_instrumentation",
-        "perfagent_zero_stats",
-        "perfagent_toggle_collect",
-    ):
-        getattr(library, function).argtypes = []
-        getattr(library, function).restype = None
-    library.perfagent_dump_stats.argtypes = [ctypes.c_char_p]
-    library.perfagent_dump_stats.restype = None
-    library.perfagent_running_on_valgrind.argtypes = []
-    library.perfagent_running_on_valgrind.restype = ctypes.c_int
-    return library
-
-
-class _WorkerFailure(Exception):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-def _count(job: Mapping[str, Any]) -> None:
-    from perfagent.suite import prepare_benchmark
-
-    shim = _load_shim(str(job["shim"]))
-    if not shim.perfagent_running_on_valgrind():
-        raise _WorkerFailure(
-            "environment",
-            f"the worker is not running under valgrind: {sys.executable} is probably a "
-            "wrapper script (pyenv shim, ...) that valgrind does not follow; run perfagent "
-            "with the Python interpreter itself, e.g. from a virtual environment",
-        )
-    name = str(job["benchmark"])
-    try:
-        prepared = prepare_benchmark(str(job["suite"]), name)
-    except PerfAgentError as exc:
-        raise _WorkerFailure("suite", str(exc)) from None
-    call = prepared.timed_callable()
-    empty = empty_like(call)
-    toggle = shim.perfagent_toggle_collect
-    zero = shim.perfagent_zero_stats
-    dump = shim.perfagent_dump_stats
-
-    try:
-        # Uninstrumented: the benchmark's warm-ups, then enough rounds of the counting
-        # code itself for the interpreter to settle on its specialised form. Toggles
-        # come in pairs, so collection stays off.
-        for _ in range(int(job["warmups"])):
-            _count_benchmark(toggle, call)
-        for _ in range(COUNTING_WARMUPS):
-            _count_empty(toggle, empty)
-        shim.perfagent_start_instrumentation()
-        for index in range(EMPTY_CALLS):
-            gc.collect()
-            zero()
-            _count_empty(toggle, empty)
-            dump(f"{_LABEL_PREFIX} empty {index}".encode())
-        for index in range(int(job["values"])):
-            gc.collect()
-            zero()
-            _count_benchmark(toggle, call)
-            dump(f"{_LABEL_PREFIX} value {index}".encode())
-    except Exception as exc:
-        traceback.print_exc()
-        raise _WorkerFailure(
-            "benchmark", f"benchmark {name} raised {type(exc).__name__}: {exc}"
-        ) from None
-    finally:
-        prepared.close()
-
-
-def worker_main(argv: Sequence[str]) -> int:
-    """Entry point of a worker process: `python -m perfagent.instructions JOB.json`."""
-    if len(argv) != 1:
-        print(
-            "usage: python -m perfagent.instructions JOB.json (run by perfagent)", file=sys.stderr
-        )
-        return 2
-    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    result_file = Path(job["result"])
-    try:
-        _count(job)
-    except _WorkerFailure as failure:
-        result_file.write_text(json.dumps({"error": str(failure), "kind": failure.kind}))
-        return 1
-    result_file.write_text(json.dumps({"ok": True}))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(worker_main(sys.argv[1:]))

@@ -1,12 +1,12 @@
-"""Running a suite: one pyperf Runner (a `bench_script` subprocess) per benchmark.
+"""Running a suite: one pyperf Runner (a `measure.worker` subprocess) per benchmark.
 
-Each benchmark runs in its own `python -m perfagent.bench_script` process tree, so
+Each benchmark runs in its own `python -m perfagent.measure.worker` process tree, so
 the agent can show progress between benchmarks and say which one failed. The
 per-benchmark pyperf files are merged into one `pyperf.BenchmarkSuite` that carries
 the agent's metadata (docs/architecture.md) on every benchmark.
 
 The metric decides how a benchmark is measured: `time` here (pyperf), `instructions`
-in instructions.py (valgrind). `_MEASURERS` is the one place that dispatches.
+in measure.instructions (valgrind). `_MEASURERS` is the one place that dispatches.
 """
 
 from __future__ import annotations
@@ -24,39 +24,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from perfagent import __version__, system
-from perfagent.bench_script import (
+from perfagent import __version__
+from perfagent.config import Settings
+from perfagent.cpus import format_cpu_list, parse_cpu_list
+from perfagent.errors import BenchmarkRunError, ConfigError, UsageError
+from perfagent.machine import system
+from perfagent.measure.worker import (
     BENCHMARK_OPTION,
     ERROR_PREFIX,
+    INHERITED_ENVIRONMENT,
     SUITE_OPTION,
     default_option,
 )
-from perfagent.config import Settings, parse_cpu_list
-from perfagent.errors import BenchmarkRunError, ConfigError, UsageError
 
 if TYPE_CHECKING:
     import pyperf
     from rich.table import Table
 
-    from perfagent.fingerprint import Fingerprint
-    from perfagent.suite import BenchmarkSpec, Suite
+    from perfagent.machine.fingerprint import Fingerprint
+    from perfagent.measure.suite import BenchmarkSpec, Suite
 
-# Environment variables a worker keeps. pyperf starts workers with a minimal
-# environment for repeatability; these change what a benchmark computes or how
-# fast (thread counts) or whether it can run at all (library data paths).
-INHERITED_ENVIRONMENT = (
-    "LD_LIBRARY_PATH",
-    "VIRTUAL_ENV",
-    "CONDA_PREFIX",
-    "GDAL_DATA",
-    "PROJ_LIB",
-    "PROJ_DATA",
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-)
 
 # How much of a failed worker's stderr an error message quotes.
 STDERR_TAIL_LINES = 12
@@ -113,7 +100,7 @@ def run_suite(
     measure = measurer_for(settings.metric)
     cpus = benchmark_cpus(settings)
     if fingerprint is None:
-        from perfagent.fingerprint import collect
+        from perfagent.machine.fingerprint import collect
 
         fingerprint = collect()
     metadata = run_metadata(suite, settings, fingerprint, commit=commit)
@@ -192,8 +179,8 @@ def benchmark_cpus(settings: Settings, sys_root: Path = system.SYS_ROOT) -> list
         missing = [c for c in cpus if available and c not in available]
         if missing:
             raise ConfigError(
-                f"{where}: CPU {system.format_cpu_list(missing)} is not available on this "
-                f"machine (online: {system.format_cpu_list(available)})"
+                f"{where}: CPU {format_cpu_list(missing)} is not available on this "
+                f"machine (online: {format_cpu_list(available)})"
             )
         return cpus
     isolated = system.isolated_cpus(sys_root)
@@ -209,7 +196,7 @@ def _usable_cpus(sys_root: Path) -> list[int]:
 
 
 def pyperf_arguments(suite: Suite, settings: Settings, cpus: list[int] | None) -> list[str]:
-    """bench_script's options for one benchmark, from the settings and the suite's defaults.
+    """measure.worker's options for one benchmark, from the settings and the suite's defaults.
 
     Counts come from the settings, else the suite's `_suite.py`, else pyperf; they are
     passed as the Runner's defaults so that --fast/--rigorous scale them as pyperf does.
@@ -227,7 +214,7 @@ def pyperf_arguments(suite: Suite, settings: Settings, cpus: list[int] | None) -
     if settings.mode in {"fast", "rigorous"}:
         args.append(f"--{settings.mode}")
     if cpus:
-        args.append(f"--affinity={system.format_cpu_list(cpus)}")
+        args.append(f"--affinity={format_cpu_list(cpus)}")
     inherited = [name for name in INHERITED_ENVIRONMENT if name in os.environ]
     if inherited:
         args.append("--inherit-environ=" + ",".join(inherited))
@@ -235,7 +222,7 @@ def pyperf_arguments(suite: Suite, settings: Settings, cpus: list[int] | None) -
 
 
 def measure_time(request: MeasureRequest, progress: Progress) -> pyperf.Benchmark:
-    """Wall-clock time of one benchmark: pyperf's Runner in a bench_script process."""
+    """Wall-clock time of one benchmark: pyperf's Runner in a measure.worker process."""
     import pyperf
 
     spec = request.spec
@@ -243,7 +230,7 @@ def measure_time(request: MeasureRequest, progress: Progress) -> pyperf.Benchmar
     command = [
         sys.executable,
         "-m",
-        "perfagent.bench_script",
+        "perfagent.measure.worker",
         SUITE_OPTION,
         str(request.suite.path),
         BENCHMARK_OPTION,
@@ -311,26 +298,14 @@ def detect_commit(cwd: Path | None = None) -> str | None:
     sha = os.environ.get("GITHUB_SHA", "").strip()
     if sha:
         return sha
-    try:
-        completed = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=cwd or Path.cwd(),
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    text = completed.stdout.strip()
-    if completed.returncode != 0 or len(text) < 7:
-        return None
-    return text
+    from perfagent.gitcmd import head_commit
+
+    return head_commit(cwd)
 
 
 def measure_instructions(request: MeasureRequest, progress: Progress) -> pyperf.Benchmark:
-    """Instructions per call of one benchmark, counted under valgrind (instructions.py)."""
-    from perfagent import instructions
+    """Instructions per call of one benchmark, counted under valgrind (measure.instructions)."""
+    from perfagent.measure import instructions
 
     return instructions.measure_benchmark(
         request.suite.path,

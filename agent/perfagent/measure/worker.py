@@ -1,6 +1,6 @@
 """The program pyperf's Runner executes for one benchmark of a suite.
 
-    python -m perfagent.bench_script --perfagent-suite DIR --perfagent-benchmark NAME \\
+    python -m perfagent.measure.worker --perfagent-suite DIR --perfagent-benchmark NAME \\
         [--perfagent-default-processes N ...] [pyperf options]
 
 The first process is pyperf's manager: it never imports the suite, it only spawns
@@ -24,7 +24,23 @@ from typing import Any, NoReturn
 
 SUITE_OPTION = "--perfagent-suite"
 BENCHMARK_OPTION = "--perfagent-benchmark"
-# Marks the one line of a worker's stderr that says what went wrong (runner.py shows it).
+# Environment variables a worker keeps. pyperf starts workers with a minimal
+# environment for repeatability; these change what a benchmark computes or how
+# fast (thread counts) or whether it can run at all (library data paths).
+INHERITED_ENVIRONMENT = (
+    "LD_LIBRARY_PATH",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "GDAL_DATA",
+    "PROJ_LIB",
+    "PROJ_DATA",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+# Marks the one line of a worker's stderr that says what went wrong (measure.runner shows it).
 ERROR_PREFIX = "perfagent: error: "
 
 _DEFAULT_OPTIONS: dict[str, type[int] | type[float]] = {
@@ -36,7 +52,7 @@ _DEFAULT_OPTIONS: dict[str, type[int] | type[float]] = {
 
 
 def default_option(name: str) -> str:
-    """The bench_script option that sets the Runner's default for `name` (processes, ...)."""
+    """The worker option that sets the Runner's default for `name` (processes, ...)."""
     return "--perfagent-default-" + name.replace("_", "-")
 
 
@@ -101,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     runner = pyperf.Runner(
         **defaults,
-        program_args=("-m", "perfagent.bench_script"),
+        program_args=("-m", "perfagent.measure.worker"),
         add_cmdline_args=_forward_to_worker,
     )
     _add_own_options(runner.argparser, required=True)
@@ -110,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     if args.worker:
         from perfagent.errors import PerfAgentError
-        from perfagent.suite import prepare_benchmark
+        from perfagent.measure.suite import prepare_benchmark
 
         try:
             prepared = prepare_benchmark(args.perfagent_suite, name)

@@ -30,9 +30,9 @@ from rich.console import Console
 from rich.table import Table
 
 from perfagent import __version__, results
-from perfagent.errors import UsageError
-from perfagent.fileio import atomic_write_text
-from perfagent.stats import CONFIDENCE, Comparison, Decision, Verdict
+from perfagent.errors import ExitCode, UsageError
+from perfagent.judge.stats import CONFIDENCE, Comparison, Decision, Verdict
+from perfagent.store.atomic import atomic_write_text
 
 OK_MESSAGE = "Performance within acceptable limits"
 STAMP = "%Y%m%d_%H%M%S"
@@ -80,7 +80,7 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.regressed else 0
+        return ExitCode.REGRESSION if self.regressed else ExitCode.OK
 
     @property
     def stamp(self) -> str:
@@ -111,7 +111,7 @@ def software_changes(
     """
     if not base or not head:
         return []
-    from perfagent.fingerprint import differences
+    from perfagent.machine.fingerprint import differences
 
     return differences(_flatten(base), _flatten(head))
 

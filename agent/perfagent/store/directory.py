@@ -1,17 +1,14 @@
-"""The baseline store: one current baseline per hardware fingerprint and suite.
+"""The directory store: one current baseline per hardware fingerprint and suite.
 
-Layout of the directory store (design.md)::
+Layout (docs/design.md)::
 
     <store>/<fingerprint-id>/<suite>/current.json            the baseline in force
     <store>/<fingerprint-id>/<suite>/archive/<UTC>_<commit>.json  the ones it replaced
     <store>/<fingerprint-id>/<suite>/.lock                    held while writing
 
-Every file is pyperf JSON. Writes are atomic (`fileio.atomic_write_bytes`) and
+Every file is pyperf JSON. Writes are atomic (`store.atomic.atomic_write_bytes`) and
 locked (`filelock`), and the previous baseline is archived before the new one
 replaces it; readers need no lock, since a file is only ever replaced whole.
-
-Commands talk to a `BaselineStore` (a Protocol), not to directories, because a store
-kept on a git branch is planned; `open_store` picks the implementation.
 """
 
 from __future__ import annotations
@@ -19,18 +16,17 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
 
 import pyperf
 from filelock import FileLock, Timeout
 
 from perfagent import results
 from perfagent.errors import PerfAgentError, StoreError
-from perfagent.fileio import atomic_write_bytes
+from perfagent.store.atomic import atomic_write_bytes
+from perfagent.store.base import StoredBaseline, describe, measured_at
 
 CURRENT = "current.json"
 ARCHIVE = "archive"
@@ -41,116 +37,6 @@ LOCK_TIMEOUT = 60.0
 _ARCHIVE_STAMP = "%Y%m%dT%H%M%SZ"
 _ARCHIVE_NAME = re.compile(r"^(\d{8}T\d{6}Z)_([^/]+?)(?:-(\d+))?\.json$")
 _SAFE_COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-
-Difference = tuple[str, object, object]
-
-
-@dataclass(frozen=True)
-class StoredBaseline:
-    """What a listing shows of one stored baseline (current or archived)."""
-
-    fingerprint: str
-    suite: str
-    location: str
-    archived: bool
-    commit: str | None = None
-    date: datetime | None = None  # when it was measured (UTC)
-    benchmarks: int = 0
-    runs: int = 0
-    metric: str | None = None
-    hardware: dict[str, Any] | None = None
-    error: str | None = None  # set when the file cannot be read
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "fingerprint": self.fingerprint,
-            "suite": self.suite,
-            "location": self.location,
-            "archived": self.archived,
-            "commit": self.commit,
-            "date": self.date.isoformat() if self.date else None,
-            "benchmarks": self.benchmarks,
-            "runs": self.runs,
-            "metric": self.metric,
-            "error": self.error,
-        }
-
-
-@dataclass(frozen=True)
-class NearestBaseline:
-    """The stored baseline closest to this machine, and how its hardware differs."""
-
-    baseline: StoredBaseline
-    differences: list[Difference]
-
-
-class BaselineStore(Protocol):
-    """What the commands need from a baseline store."""
-
-    @property
-    def location(self) -> str:
-        """Where the store is, for messages."""
-        ...
-
-    def read(self, fingerprint: str, suite: str) -> pyperf.BenchmarkSuite | None:
-        """The current baseline, or None when there is none."""
-        ...
-
-    def ensure_writable(self, fingerprint: str, suite: str) -> None:
-        """Raise StoreError now if `write` would fail later (before a long run)."""
-        ...
-
-    def write(
-        self, fingerprint: str, suite: str, baseline: pyperf.BenchmarkSuite
-    ) -> StoredBaseline:
-        """Make `baseline` the current one, archiving the previous."""
-        ...
-
-    def entries(self, *, archived: bool = False) -> list[StoredBaseline]:
-        """Every current baseline (and the archived ones when asked)."""
-        ...
-
-    def prune(
-        self, *, keep: int | None = None, before: datetime | None = None, dry_run: bool = False
-    ) -> list[StoredBaseline]:
-        """Delete archived baselines beyond the newest `keep` per fingerprint and suite,
-        and those measured before `before`; return what was (or would be) deleted."""
-        ...
-
-
-def describe(
-    baseline: pyperf.BenchmarkSuite,
-    *,
-    fingerprint: str,
-    suite: str,
-    location: str,
-    archived: bool,
-) -> StoredBaseline:
-    """The listing facts of a loaded baseline."""
-    return StoredBaseline(
-        fingerprint=fingerprint,
-        suite=suite,
-        location=location,
-        archived=archived,
-        commit=results.commit(baseline),
-        date=_measured_at(baseline),
-        benchmarks=len(baseline),
-        runs=len(results.run_ids(baseline)),
-        metric=results.metric(baseline),
-        hardware=results.hardware(baseline),
-    )
-
-
-def _measured_at(baseline: pyperf.BenchmarkSuite) -> datetime | None:
-    text = results.measured_at(baseline)
-    if text is None:
-        return None
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    # pyperf records local time without a zone; astimezone reads a naive time as local.
-    return when.astimezone(UTC)
 
 
 def _check_component(value: str, what: str) -> str:
@@ -313,7 +199,7 @@ class DirectoryStore:
         data = current.read_bytes()
         try:
             previous = results.loads(data, str(current))
-            when = _measured_at(previous)
+            when = measured_at(previous)
             commit = results.commit(previous)
         except PerfAgentError:
             # A damaged baseline is still archived (as evidence), under its mtime.
@@ -389,47 +275,3 @@ def _archive_date(path: Path) -> datetime | None:
     if not match:
         return None
     return datetime.strptime(match.group(1), _ARCHIVE_STAMP).replace(tzinfo=UTC)
-
-
-def open_store(location: str | os.PathLike[str]) -> BaselineStore:
-    """The store at `location`: `git+<url>#<branch>` is a git store (`store_git`),
-    anything else a directory."""
-    if os.fspath(location).startswith("git+"):
-        from perfagent.store_git import GitStore
-
-        return GitStore(os.fspath(location))
-    return DirectoryStore(location)
-
-
-def nearest_baseline(
-    store: BaselineStore,
-    suite: str,
-    hardware: dict[str, Any],
-    differences: Callable[[dict[str, Any], dict[str, Any]], list[Difference]] | None = None,
-) -> NearestBaseline | None:
-    """The current baseline of `suite` whose hardware differs least from `hardware`.
-
-    Used to explain an exit 3: which stored machine is closest and in what it differs.
-    Ties go to the most recently measured. Differences are (field, stored, this).
-    """
-    if differences is None:
-        from perfagent.fingerprint import differences as hardware_differences
-
-        differences = hardware_differences
-    best: NearestBaseline | None = None
-    for entry in store.entries():
-        if entry.suite != suite or entry.hardware is None:
-            continue
-        diff = differences(entry.hardware, hardware)
-        candidate = NearestBaseline(baseline=entry, differences=diff)
-        if best is None or _closer(candidate, best):
-            best = candidate
-    return best
-
-
-def _closer(a: NearestBaseline, b: NearestBaseline) -> bool:
-    if len(a.differences) != len(b.differences):
-        return len(a.differences) < len(b.differences)
-    a_date = a.baseline.date or datetime.min.replace(tzinfo=UTC)
-    b_date = b.baseline.date or datetime.min.replace(tzinfo=UTC)
-    return a_date > b_date

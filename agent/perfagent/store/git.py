@@ -35,7 +35,6 @@ import hashlib
 import os
 import random
 import socket
-import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -47,8 +46,10 @@ from filelock import FileLock, Timeout
 
 from perfagent import results
 from perfagent.errors import StoreError
-from perfagent.fileio import atomic_write_bytes
-from perfagent.store import DirectoryStore, StoredBaseline
+from perfagent.gitcmd import GitUnavailable, batch_environment, run_git, valid_branch
+from perfagent.store.atomic import atomic_write_bytes
+from perfagent.store.base import StoredBaseline
+from perfagent.store.directory import DirectoryStore
 
 SCHEME = "git+"
 DEFAULT_BRANCH = "perf-baselines"
@@ -102,16 +103,9 @@ def parse_spec(spec: str) -> GitLocation:
     branch = branch or DEFAULT_BRANCH
     if not url:
         raise StoreError(f"store {spec!r}: no repository URL after 'git+'")
-    if not _valid_branch(branch):
+    if not valid_branch(branch):
         raise StoreError(f"store {spec!r}: {branch!r} is not a usable branch name")
     return GitLocation(url=url, branch=branch)
-
-
-def _valid_branch(branch: str) -> bool:
-    result = subprocess.run(
-        ["git", "check-ref-format", f"refs/heads/{branch}"], capture_output=True, check=False
-    )
-    return result.returncode == 0
 
 
 def cache_root(environ: Mapping[str, str] | None = None) -> Path:
@@ -119,15 +113,6 @@ def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "perfagent" / "git-stores"
-
-
-def _gist(output: str, returncode: int) -> str:
-    """The line of git's output that says what went wrong (its first fatal or error)."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in lines:
-        if line.startswith(("fatal:", "error:")):
-            return line
-    return lines[-1] if lines else f"exit status {returncode}"
 
 
 class GitError(StoreError):
@@ -175,38 +160,18 @@ class GitStore:
 
     def _git(self, *args: str, cwd: Path | None = None, check: bool = True) -> str:
         """Run git in the clone; its output (stdout and stderr), GitError on failure."""
-        env = dict(os.environ)
-        # Never wait for a password on a terminal nobody watches (CI, a runner service).
-        env["GIT_TERMINAL_PROMPT"] = "0"
-        env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
-        command = ["git", *args]
         try:
-            done = subprocess.run(
-                command,
-                cwd=cwd or self.clone,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=GIT_TIMEOUT,
-                check=False,
+            done = run_git(
+                args, cwd=cwd or self.clone, env=batch_environment(), timeout=GIT_TIMEOUT
             )
-        except FileNotFoundError:
-            raise StoreError(
-                f"baseline store {self.location}: git is not installed (apt-get install git)"
-            ) from None
-        except subprocess.TimeoutExpired:
-            raise StoreError(
-                f"baseline store {self.location}: `git {' '.join(args)}` did not finish "
-                f"within {GIT_TIMEOUT:g} s"
-            ) from None
-        output = (done.stdout + done.stderr).strip()
-        if check and done.returncode != 0:
+        except GitUnavailable as exc:
+            raise StoreError(f"baseline store {self.location}: {exc}") from None
+        if check and not done.ok:
             raise GitError(
-                f"baseline store {self.location}: `git {' '.join(args)}` failed: "
-                f"{_gist(output, done.returncode)}",
-                output,
+                f"baseline store {self.location}: `git {' '.join(args)}` failed: {done.gist()}",
+                done.output,
             )
-        return output
+        return done.output
 
     def _prepare_clone(self) -> None:
         """Create the cached clone on first use: an empty repository set to the branch."""
