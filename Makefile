@@ -3,7 +3,9 @@
 #   make test    unit, end-to-end and provisioning tests
 # Run `make help` for the rest.
 
-PYTHON ?= python3
+# The interpreter the venv is made from: 3.11 where the system has it beside an older
+# python3 (Ubuntu 22.04, once scripts/ensure_system_packages.sh has installed it).
+PYTHON ?= $(if $(shell command -v python3.11 2>/dev/null),python3.11,python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PERFAGENT := $(VENV)/bin/perfagent
@@ -19,7 +21,7 @@ PYTEST_ARGS ?=
 # Ansible inventory for provision / verify-runner / deregister-runner.
 INVENTORY ?= ansible/inventories/example/hosts.yml
 
-.PHONY: help venv hazelbean-env bench test test-unit test-e2e test-integration lint bench-gate \
+.PHONY: help system-packages venv hazelbean-env bench test test-unit test-e2e test-integration lint bench-gate \
         provision verify-runner deregister-runner clean bench-fingerprint actionlint
 
 help:
@@ -33,9 +35,16 @@ help:
 	@echo "make verify-runner INVENTORY=path  check provisioned runners"
 	@echo "make deregister-runner INVENTORY=path  remove runners from GitHub and the hosts"
 
+# System packages first (apt-get as root or through sudo; see the script): those of
+# every set the goals on the command line need, in one install.
+PACKAGE_SETS := $(sort venv $(filter hazelbean bench test,$(patsubst hazelbean-env,hazelbean,$(MAKECMDGOALS))))
+
+system-packages:
+	@PYTHON=$(PYTHON) bash scripts/ensure_system_packages.sh $(PACKAGE_SETS)
+
 venv: $(DEV_STAMP)
 
-$(DEV_STAMP): pyproject.toml
+$(DEV_STAMP): pyproject.toml | system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -43,14 +52,14 @@ $(DEV_STAMP): pyproject.toml
 
 hazelbean-env: $(HAZELBEAN_STAMP)
 
-$(HAZELBEAN_STAMP): $(DEV_STAMP) scripts/install_hazelbean_env.sh
+$(HAZELBEAN_STAMP): $(DEV_STAMP) scripts/install_hazelbean_env.sh | system-packages
 	bash scripts/install_hazelbean_env.sh $(VENV)
 	touch $@
 
-bench: $(HAZELBEAN_STAMP)
+bench: $(HAZELBEAN_STAMP) | system-packages
 	@bash scripts/bench.sh $(PERFAGENT) $(BENCH_SUITE) $(BENCH_STORE) $(BENCH_OUTPUT)
 
-test: $(DEV_STAMP) $(HAZELBEAN_STAMP)
+test: $(DEV_STAMP) $(HAZELBEAN_STAMP) | system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(DEV_STAMP)

@@ -6,9 +6,9 @@
 #
 #   usage: scripts/install_hazelbean_env.sh VENV
 #
-# Needs the Debian packages libgdal-dev, gdal-bin and proj-data (GDAL's Python bindings
-# are built against the system library) and a C/C++ compiler. Run as root with CI=true,
-# it installs what is missing itself; otherwise it stops and names what is missing.
+# Needs the system packages libgdal-dev, gdal-bin and proj-data (GDAL's Python bindings
+# are built against the system library), python3-dev and a C/C++ compiler;
+# scripts/ensure_system_packages.sh installs what is missing (as root, or through sudo).
 set -euo pipefail
 
 HAZELBEAN_VERSION=2.1.0
@@ -45,18 +45,6 @@ proj_data_dir() {
     pkg-config --variable=datadir proj 2>/dev/null || echo /usr/share/proj
 }
 
-missing_debian_packages() {
-    local packages=()
-    command -v gdal-config >/dev/null 2>&1 || packages+=(libgdal-dev)
-    command -v gdalinfo >/dev/null 2>&1 || packages+=(gdal-bin)
-    # PROJ's database of coordinate systems: without it no raster gets a projection.
-    [[ -f "$(proj_data_dir)/proj.db" ]] || packages+=(proj-data)
-    # GDAL's bindings, pygeoprocessing and hazelbean's Cython extensions compile here.
-    command -v gcc >/dev/null 2>&1 || packages+=(gcc)
-    command -v g++ >/dev/null 2>&1 || packages+=(g++)
-    echo "${packages[@]}"
-}
-
 # Print a distribution file's unconditional requirements, one a line, minus the skipped.
 requirements_of() {
     "$python" - "$1" "$SKIPPED_REQUIREMENTS_PATTERN" <<'PY'
@@ -88,19 +76,8 @@ PY
 
 # --- 1. system packages -------------------------------------------------------------
 step "checking system packages"
-missing=$(missing_debian_packages)
-if [[ -n "$missing" && "${CI:-}" == "true" && $(id -u) -eq 0 ]]; then
-    step "CI: apt-get install $missing"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    # shellcheck disable=SC2086  # one word per package
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-    missing=$(missing_debian_packages)
-fi
-if [[ -n "$missing" ]]; then
-    die "missing Debian package(s): $missing
-    install them with:  sudo apt-get install $missing
-    then run 'make hazelbean-env' again."
-fi
+PYTHON=$python bash "$(dirname "$0")/ensure_system_packages.sh" hazelbean ||
+    die "the system packages above are needed; then run 'make hazelbean-env' again."
 gdal_version=$(gdal-config --version)
 echo "    GDAL $gdal_version ($(command -v gdal-config)), PROJ data in $(proj_data_dir)"
 

@@ -31,13 +31,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from doubles.github_api_double import GitHubApiDouble
 from doubles.release_server_double import ReleaseServerDouble
-from perf_lab import artifacts, debian_root
+from perf_lab import artifacts, debian_root, nesting
 from perf_lab.lab import Lab, LabHost
+from prerequisites import missing
 
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = REPO / "ansible"
 TOOLS = ("debootstrap", "systemd-nspawn", "ip", "ssh", "ssh-keygen", "zstd", "tar")
 TIMINGS: dict[str, float] = {}
+# Ansible logs in as this non-root user and becomes root through sudo, as an ops
+# team does (never as root), so the become paths (acl, temporary files) are tested.
+OPS_USER = "ops"
 
 
 def _missing_prerequisites() -> list[str]:
@@ -50,11 +54,14 @@ def _missing_prerequisites() -> list[str]:
 
 
 def require_lab_prerequisites() -> None:
-    missing = _missing_prerequisites()
-    if not missing:
+    # Inside the fresh-machine test's container no lab can boot: skip, even in CI.
+    nested = nesting.nested_lab_reason()
+    if nested:
+        pytest.skip(nested)
+    absent = _missing_prerequisites()
+    if not absent:
         return
-    message = "provisioning test prerequisites missing: " + ", ".join(missing)
-    missing(message)
+    missing("provisioning test prerequisites missing: " + ", ".join(absent))
 
 
 @dataclass
@@ -146,7 +153,8 @@ def lab_inventory(lab: Lab, api_url: str, release_url: str, extra: dict[str, obj
         "performance_runners": {
             "hosts": {host.name: {"ansible_host": host.address} for host in lab.hosts},
             "vars": {
-                "ansible_user": "root",
+                "ansible_user": OPS_USER,
+                "ansible_become": True,
                 "ansible_ssh_private_key_file": str(lab.ssh_key),
                 "ansible_ssh_common_args": ssh_args,
                 **extra,
@@ -177,6 +185,8 @@ def provisioning_lab(request: pytest.FixtureRequest) -> Iterator[ProvisioningLab
     try:
         started = time.monotonic()
         lab.start(count, tarball)
+        for host in lab.hosts:
+            host.add_sudo_user(OPS_USER, lab.ssh_key.with_suffix(".pub").read_text())
         TIMINGS[f"boot {count} host(s)"] = time.monotonic() - started
 
         serve_dir = workdir / "releases"
@@ -196,9 +206,12 @@ def provisioning_lab(request: pytest.FixtureRequest) -> Iterator[ProvisioningLab
             "perfagent_apt_update_cache": False,
             # the doubles
             "conda_env_micromamba_url": f"{release_url}/{mamba_path}",
-            "conda_env_micromamba_checksum": f"sha256:{release_url}/{mamba_path}.sha256",
+            # pinned, as the role's defaults pin the real release's
+            "conda_env_micromamba_checksum": f"sha256:{mamba_sha}",
             "github_runner_download_url": f"{release_url}/{runner_path}",
-            "github_runner_sha256": runner_sha,
+            # the role picks the sha256 for the host's architecture from this table
+            "github_runner_version": artifacts.RUNNER_VERSION,
+            "github_runner_checksums": {artifacts.RUNNER_VERSION: {"x64": runner_sha}},
             "github_runner_api_url": f"{api_url}/api/v3",
             "github_runner_server_url": api_url,
             "github_runner_owner": "perf-lab",
