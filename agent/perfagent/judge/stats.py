@@ -63,6 +63,8 @@ class Verdict(StrEnum):
     SLOWER = "slower"
     FASTER = "faster"
     SAME = "same"
+    # Too little spread information to judge (ab with too few pairs): never a regression.
+    INCONCLUSIVE = "inconclusive"
 
 
 @dataclass(frozen=True)

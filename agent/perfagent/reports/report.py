@@ -7,6 +7,7 @@ Under the output directory (default `metrics`)::
     analysis/regression_check_<ts>.json    the same facts, machine-readable
     results/benchmarks_<ts>.json           the raw pyperf results of this run
     summary.md                             Markdown; also appended to $GITHUB_STEP_SUMMARY
+    report.html                            self-contained page: table, plots, machine facts
 
 `<ts>` is the UTC time of the check, `YYYYmmdd_HHMMSS`. Every file is written
 atomically; the step summary is appended to, as GitHub expects.
@@ -31,14 +32,15 @@ from rich.table import Table
 
 from perfagent import __version__, results
 from perfagent.errors import ExitCode, UsageError
-from perfagent.judge.stats import CONFIDENCE, Comparison, Decision, Verdict
+from perfagent.judge.stats import CONFIDENCE, Decision, Verdict
+from perfagent.reports import html
+from perfagent.reports.outcome import STAMP, Change, Outcome, Side
+from perfagent.reports.units import format_quantity
 from perfagent.store.atomic import atomic_write_text
 
 OK_MESSAGE = "Performance within acceptable limits"
-STAMP = "%Y%m%d_%H%M%S"
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
-
-Change = tuple[str, object, object]
+HTML_REPORT = "report.html"
 
 _VERDICT_STYLE = {
     Verdict.REGRESSION: "bold red",
@@ -46,45 +48,6 @@ _VERDICT_STYLE = {
     Verdict.FASTER: "green",
     Verdict.SAME: "",
 }
-
-
-@dataclass(frozen=True)
-class Side:
-    """Where one side of a comparison came from."""
-
-    label: str  # "baseline" / "current"
-    location: str  # a file or a store path
-    commit: str | None = None
-    runs: int = 0
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Everything a check (or compare) found, ready to be reported."""
-
-    comparison: Comparison
-    threshold: float  # the global threshold in percent (per-benchmark ones are on decisions)
-    metric: str
-    suite: str | None
-    fingerprint: str | None
-    base: Side
-    head: Side
-    software_changes: list[Change] = field(default_factory=list)
-    confirmation_runs: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    @property
-    def regressed(self) -> bool:
-        return bool(self.comparison.regressions)
-
-    @property
-    def exit_code(self) -> int:
-        return ExitCode.REGRESSION if self.regressed else ExitCode.OK
-
-    @property
-    def stamp(self) -> str:
-        return self.timestamp.strftime(STAMP)
 
 
 # --- facts ------------------------------------------------------------------------
@@ -137,21 +100,6 @@ def _pct(value: float) -> str:
 
 def _signed_pct(value: float) -> str:
     return f"{value:+.1f}%"
-
-
-def format_quantity(value: float, unit: str) -> str:
-    """A value in pyperf's unit, scaled for reading: 1.23 ms, 4,567,890 instr."""
-    if not math.isfinite(value):
-        return str(value)
-    if unit == "second":
-        for scale, suffix in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns")):
-            if abs(value) >= scale or suffix == "ns":
-                return f"{value / scale:.3g} {suffix}"
-    if unit == "integer":
-        return f"{value:,.0f}"
-    if unit == "byte":
-        return f"{value:,.0f} B"
-    return f"{value:.4g}"
 
 
 def _count(number: int, noun: str) -> str:
@@ -359,8 +307,8 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
     }
 
 
-def summary_markdown(outcome: Outcome) -> str:
-    """A Markdown table for pull-request summaries."""
+def summary_markdown(outcome: Outcome, html_link: str | None = None) -> str:
+    """A Markdown table for pull-request summaries; `html_link` says where report.html is."""
     icon = ":x:" if outcome.regressed else ":white_check_mark:"
     lines = [
         f"### {icon} Performance check: {outcome.suite or 'results'}",
@@ -392,6 +340,8 @@ def summary_markdown(outcome: Outcome) -> str:
         ]
         lines.append("")
     lines += [f"> {note}" for note in outcome.notes]
+    if html_link:
+        lines += ["", html_link, ""]
     lines += [f"**{final_line(outcome)}**", ""]
     return "\n".join(lines)
 
@@ -403,11 +353,12 @@ class Artifacts:
     analysis: Path
     results: Path | None
     summary: Path
+    html: Path | None = None
     step_summary: Path | None = None
     warnings: list[str] = field(default_factory=list)
 
     def paths(self) -> list[Path]:
-        found = [self.report, self.export, self.analysis, self.results, self.summary]
+        found = [self.report, self.export, self.analysis, self.results, self.summary, self.html]
         return [p for p in found if p is not None]
 
 
@@ -416,8 +367,13 @@ def write_artifacts(
     output_dir: str | Path,
     head: pyperf.BenchmarkSuite | None,
     environ: Mapping[str, str] | None = None,
+    *,
+    repo_url: str | None = None,
 ) -> Artifacts:
     """Write every artifact of a check under `output_dir`; returns their paths.
+
+    `repo_url` (the repo_url setting) links commits in report.html; without it the
+    GitHub Actions environment names the repository, if it does.
 
     A directory that cannot be written is a UsageError naming it (exit 2).
     """
@@ -430,13 +386,17 @@ def write_artifacts(
         analysis=root / "analysis" / f"regression_check_{stamp}.json",
         results=root / "results" / f"benchmarks_{stamp}.json" if head is not None else None,
         summary=root / "summary.md",
+        html=root / HTML_REPORT,
     )
     results_file = str(paths.results) if paths.results else None
+    repo_url = html.repository_url(repo_url, environ)
+    summary = summary_markdown(outcome, html_link=html_link(environ))
     writes: list[tuple[Path, str]] = [
         (paths.report, text_report(outcome)),
         (paths.export, csv_export(outcome)),
         (paths.analysis, json.dumps(analysis(outcome, results_file), indent=2) + "\n"),
-        (paths.summary, summary_markdown(outcome)),
+        (paths.summary, summary),
+        (root / HTML_REPORT, html.report_html(outcome, final_line(outcome), repo_url=repo_url)),
     ]
     try:
         for path, text in writes:
@@ -449,10 +409,24 @@ def write_artifacts(
         ) from None
     if head is not None and paths.results is not None:
         results.write(head, paths.results)
-    step_summary, warning = append_step_summary(summary_markdown(outcome), environ)
+    step_summary, warning = append_step_summary(summary, environ)
     return Artifacts(
         **{**paths.__dict__, "step_summary": step_summary, "warnings": [warning] if warning else []}
     )
+
+
+def html_link(environ: Mapping[str, str]) -> str:
+    """Where summary.md's reader finds report.html: in a GitHub Actions run, among the
+    run's artifacts (the workflows upload the output directory); else beside summary.md."""
+    server = environ.get("GITHUB_SERVER_URL", "").strip().rstrip("/")
+    repository = environ.get("GITHUB_REPOSITORY", "").strip().strip("/")
+    run_id = environ.get("GITHUB_RUN_ID", "").strip()
+    if server and repository and run_id.isdigit():
+        run = f"{server}/{repository}/actions/runs/{run_id}"
+        return (
+            f"Plots and machine facts: `{HTML_REPORT}` in [this run's artifacts]({run}#artifacts)."
+        )
+    return f"Plots and machine facts: [{HTML_REPORT}]({HTML_REPORT})."
 
 
 def ensure_output_dir(output_dir: str | Path) -> None:
@@ -516,7 +490,7 @@ def verdict_table(decisions: Iterable[Decision], title: str | None = None) -> Ta
     table.add_column(f"{_confidence_label()} interval", justify="center", no_wrap=True)
     table.add_column("Verdict", no_wrap=True)
     for d in decisions:
-        style = _VERDICT_STYLE[d.verdict]
+        style = _VERDICT_STYLE.get(d.verdict, "")
         table.add_row(
             d.name,
             format_quantity(d.base.mean, d.unit),

@@ -1,0 +1,85 @@
+"""The machine drift guard: did the machine change between the baseline and this check?
+
+Every worker process measures the reference workload (`measure.reference`), which does
+not depend on the code under test. Its ratio check/baseline is decided like any
+benchmark's (`stats.decide`, run groups and all); the machine is said to have drifted
+when that interval lies wholly above or below 1 and the change exceeds TOLERANCE: beyond
+the reference's own noise, and large enough to matter against a threshold of 10%.
+A check on a drifted machine does not call the code's change a regression: it exits 3
+and says by how much the machine moved, unless the user accepts the drift.
+
+The same test keeps a baseline honest: `baseline` refuses to store results whose
+reference is well off the one already stored for this machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from perfagent.judge.stats import Decision, decide
+from perfagent.measure.reference import NAME as REFERENCE
+from perfagent.results import Samples
+
+# Percent the reference may move before the machine counts as changed.
+TOLERANCE = 5.0
+
+
+@dataclass(frozen=True)
+class Drift:
+    """The reference workload's change between two sides."""
+
+    ratio: float  # now / then
+    low: float
+    high: float
+    tolerance: float  # percent
+
+    @property
+    def moved(self) -> bool:
+        limit = 1.0 + self.tolerance / 100.0
+        return (self.low > 1.0 and self.ratio > limit) or (
+            self.high < 1.0 and self.ratio < 1.0 / limit
+        )
+
+    @property
+    def change_percent(self) -> float:
+        return (self.ratio - 1.0) * 100.0
+
+    def describe(self, then: str = "the baseline", now: str = "this check") -> str:
+        direction = "slower" if self.ratio > 1.0 else "faster"
+        return (
+            f"the machine changed between {then} and {now}: its reference workload "
+            f"({REFERENCE}, independent of the code) runs {abs(self.change_percent):.1f}% "
+            f"{direction} (95% interval {self.low:.3f}-{self.high:.3f}x, tolerance "
+            f"{self.tolerance:g}%)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ratio": self.ratio,
+            "low": self.low,
+            "high": self.high,
+            "tolerance_percent": self.tolerance,
+            "moved": self.moved,
+        }
+
+
+def reference_drift(
+    then: Mapping[str, Samples], now: Mapping[str, Samples], tolerance: float = TOLERANCE
+) -> Drift | None:
+    """The reference's drift from `then` to `now`; None when either side lacks it."""
+    if REFERENCE not in then or REFERENCE not in now:
+        return None
+    decision: Decision = decide(
+        REFERENCE,
+        list(then[REFERENCE].groups.values()),
+        list(now[REFERENCE].groups.values()),
+        tolerance,
+    )
+    return Drift(ratio=decision.ratio, low=decision.low, high=decision.high, tolerance=tolerance)
+
+
+def without_reference(samples: Mapping[str, Samples]) -> dict[str, Samples]:
+    """The suite's own benchmarks: the reference is never judged as code."""
+    return {name: s for name, s in samples.items() if name != REFERENCE}

@@ -1,0 +1,60 @@
+"""judge/machine_drift.py and measure/reference.py: the machine drift guard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from perfagent.judge.machine_drift import TOLERANCE, reference_drift, without_reference
+from perfagent.measure import reference
+from perfagent.results import Samples
+
+
+def samples(
+    rng: np.random.Generator, level: float, runs: int = 2, cv: float = 0.01
+) -> dict[str, Samples]:
+    groups = {f"run{i}": list(level * np.exp(rng.normal(0.0, cv, 4))) for i in range(runs)}
+    return {
+        reference.NAME: Samples(reference.NAME, "second", groups),
+        "suite.bench": Samples("suite.bench", "second", groups),
+    }
+
+
+def test_a_slower_machine_is_named_with_its_change() -> None:
+    rng = np.random.default_rng(0)
+    drift = reference_drift(samples(rng, 1e-3), samples(rng, 1.3e-3))
+    assert drift is not None and drift.moved
+    assert 25 < drift.change_percent < 35
+    text = drift.describe()
+    assert "the machine changed" in text and "slower" in text and reference.NAME in text
+    assert drift.to_dict()["moved"] is True
+
+
+def test_the_same_machine_has_not_moved() -> None:
+    rng = np.random.default_rng(1)
+    drift = reference_drift(samples(rng, 1e-3), samples(rng, 1e-3))
+    assert drift is not None and not drift.moved
+
+
+def test_a_change_within_the_tolerance_is_not_drift() -> None:
+    rng = np.random.default_rng(2)
+    drift = reference_drift(samples(rng, 1e-3, cv=0.001), samples(rng, 1.02e-3, cv=0.001))
+    assert drift is not None
+    assert drift.low > 1.0  # real, but small
+    assert drift.change_percent < TOLERANCE and not drift.moved
+
+
+def test_results_without_the_reference_give_no_verdict() -> None:
+    rng = np.random.default_rng(3)
+    then = samples(rng, 1e-3)
+    assert reference_drift(without_reference(then), samples(rng, 2e-3)) is None
+    assert list(without_reference(then)) == ["suite.bench"]
+
+
+def test_the_reference_workload_runs_and_its_test_hook_scales_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert reference.reference_workload(steps=100) > 0
+    monkeypatch.setenv(reference.SLOWDOWN_VARIABLE, "3")
+    assert reference._steps() == 3 * reference._STEPS
+    monkeypatch.setenv(reference.SLOWDOWN_VARIABLE, "not a number")
+    assert reference._steps() == reference._STEPS
