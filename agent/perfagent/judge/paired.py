@@ -42,6 +42,8 @@ from perfagent.judge.stats import CONFIDENCE, Comparison, Decision, SideSummary,
 
 # Fewer pairs than this give a spread estimate on 1 degree of freedom: no verdict.
 MIN_PAIRS = 3
+# Pairs `perfagent ab` measures unless told otherwise (make bench-gate chose it).
+DEFAULT_PAIRS = 10
 
 
 @dataclass(frozen=True)

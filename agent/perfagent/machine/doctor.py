@@ -18,15 +18,19 @@ Every reader takes the /sys and /proc roots from a `Probe`, so tests build fake 
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perfagent.cpus import format_cpu_list, kernel_cpu_list
 from perfagent.machine import system
 from perfagent.machine.system import PROC_ROOT, SYS_ROOT
+
+if TYPE_CHECKING:
+    from perfagent.machine.noise import NoiseProbe
 
 OK = "ok"
 WARN = "warn"
@@ -46,6 +50,11 @@ PF_KTHREAD = 0x00200000  # task flag of kernel threads (include/linux/sched.h)
 # The variables of the Ansible role perf_tuning that set what the checks look at.
 ISOLATE_FIX = "perf_tuning_isolate_cpus: true, perf_tuning_benchmark_cpus"
 HOUSEKEEPING_FIX = "perf_tuning_benchmark_cpus, perf_tuning_pin_system_services: true"
+PLACEMENT_FIX = (
+    "run the runner, job steps and the agent on the housekeeping CPUs "
+    "(role github_runner's CPUAffinity); only benchmark workers go on isolated CPUs"
+)
+DETECT_VIRT = ("systemd-detect-virt",)
 
 
 @dataclass(frozen=True)
@@ -71,8 +80,17 @@ class Probe:
     cpus: list[int] | None = None
     # How long the load check watches the CPUs; 0 reads /proc/stat once (tests).
     sample_seconds: float = 0.5
-    # Processes that are the doctor itself (and its parents), never "foreign".
+    # The doctor's own process, never "foreign". Its ancestors (the job's shell, the
+    # runner) are foreign on a benchmark CPU like any other process: they compete too.
     own_pids: frozenset[int] = field(default_factory=frozenset)
+    # Ancestors of the doctor, named as such when found on a benchmark CPU.
+    ancestor_pids: frozenset[int] = field(default_factory=frozenset)
+    # The systemd-detect-virt command line; () never runs it (fake trees in tests).
+    detect_virt_command: tuple[str, ...] = ()
+    # `doctor --measure`'s noise probe (machine.noise.NoiseProbe); None: not measured.
+    noise: NoiseProbe | None = None
+    # The threshold (percent) the time metric must be able to see.
+    threshold: float = 10.0
 
     def benchmark_cpus(self) -> list[int]:
         if self.cpus:
@@ -109,7 +127,9 @@ CheckFunction = Callable[[Probe], Check]
 
 def run_checks(probe: Probe | None = None) -> Report:
     """Run every check; a check that cannot read its facts says so instead of failing."""
-    probe = probe or Probe(own_pids=own_pids())
+    probe = probe or Probe(
+        own_pids=own_pids(), ancestor_pids=ancestor_pids(), detect_virt_command=DETECT_VIRT
+    )
     results: list[Check] = []
     for name, check in CHECKS:
         try:
@@ -144,20 +164,78 @@ def check_governor(probe: Probe) -> Check:
     return Check(name, state, verdict, fix)
 
 
+# cpuinfo flags of CPUs that clock above their base frequency on their own.
+_BOOST_FLAGS = {"cpb": "AMD Core Performance Boost", "ida": "Intel Turbo Boost"}
+EPP_PERFORMANCE = "performance"
+EPP_FIX = "perf_tuning_disable_boost: true (sets energy_performance_preference=performance)"
+PASSIVE_FIX = "perf_tuning_amd_pstate_mode: passive (kernel argument amd_pstate=passive)"
+
+
+def hardware_boost(probe: Probe) -> str | None:
+    """The boost feature the CPU advertises in /proc/cpuinfo, None when it has none."""
+    for line in (system.read_text(probe.proc_root / "cpuinfo") or "").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            flags = set(value.split())
+            for flag, label in _BOOST_FLAGS.items():
+                if flag in flags:
+                    return f"{label} (cpuinfo flag {flag})"
+            return None
+    return None
+
+
+def _policy_values(probe: Probe, filename: str) -> dict[int, str]:
+    """A cpufreq file of each benchmark CPU's own directory (cpuN/cpufreq/FILE)."""
+    base = system.cpu_dir(probe.sys_root)
+    found: dict[int, str] = {}
+    for cpu in probe.benchmark_cpus():
+        value = system.read_line(base / f"cpu{cpu}" / "cpufreq" / filename)
+        if value:
+            found[cpu] = value
+    return found
+
+
 def check_boost(probe: Probe) -> Check:
     name, fix = "Turbo/boost", "perf_tuning_disable_boost: true"
     boost = system.boost_state(probe.sys_root)
-    if boost.enabled is None:
-        return Check(
-            name,
-            "not available here: no boost switch in cpufreq",
-            UNAVAILABLE,
-            fix,
-        )
-    driver = system.scaling_driver(probe.sys_root) or "unknown driver"
-    state = f"{boost.label} ({boost.source}, {driver})"
-    # Boost makes the clock follow temperature and the load of the other cores.
-    return Check(name, state, FAIL if boost.enabled else OK, fix)
+    driver = system.scaling_driver(probe.sys_root)
+    # Per-policy switches (kernel 6.11+ amd-pstate, and others) may differ from the global one.
+    per_policy = _policy_values(probe, "boost")
+    boosting = sorted(cpu for cpu, value in per_policy.items() if value == "1")
+    if boost.enabled or boosting:
+        where = boost.source if boost.enabled else f"cpufreq boost of CPU {_cpus_text(boosting)}"
+        # Boost makes the clock follow temperature and the load of the other cores.
+        return Check(name, f"on ({where}, {driver or 'unknown driver'})", FAIL, fix)
+    epp = _policy_values(probe, "energy_performance_preference")
+    if driver and driver.startswith("amd-pstate") and epp:
+        # amd-pstate in active (EPP) mode: the firmware picks the clock, boost included,
+        # unless the preference is "performance".
+        off = {cpu: v for cpu, v in epp.items() if v != EPP_PERFORMANCE}
+        if off:
+            shown = ", ".join(f"CPU {cpu}: {v}" for cpu, v in sorted(off.items()))
+            return Check(
+                name,
+                f"boost could not be disabled: {driver} energy_performance_preference "
+                f"{shown} (not {EPP_PERFORMANCE})",
+                FAIL,
+                f"{EPP_FIX}; or {PASSIVE_FIX}",
+            )
+    if boost.enabled is None and not per_policy:
+        feature = hardware_boost(probe)
+        if driver and feature:
+            # The CPU boosts and cpufreq offers no switch (amd-pstate active before 6.11).
+            return Check(
+                name,
+                f"boost could not be disabled: {feature}, and {driver} has no boost switch",
+                FAIL,
+                PASSIVE_FIX,
+            )
+        return Check(name, "not available here: no boost switch in cpufreq", UNAVAILABLE, fix)
+    source = boost.source or "cpufreq/policy*/boost"
+    state = f"off ({source}, {driver or 'unknown driver'})"
+    if epp:
+        state += f"; energy_performance_preference {', '.join(sorted(set(epp.values())))}"
+    return Check(name, state, OK, fix)
 
 
 def check_min_frequency(probe: Probe) -> Check:
@@ -381,6 +459,154 @@ def check_power(probe: Probe) -> Check:
     return Check(name, "on battery", FAIL, fix)
 
 
+# --- virtualization and measured noise ------------------------------------------
+
+# DMI vendor and product words of hypervisors and clouds -> the name systemd-detect-virt uses.
+_DMI_HYPERVISORS = (
+    ("qemu", "qemu"),
+    ("kvm", "kvm"),
+    ("vmware", "vmware"),
+    ("virtualbox", "oracle"),
+    ("innotek", "oracle"),
+    ("xen", "xen"),
+    ("virtual machine", "microsoft"),  # Hyper-V: "Microsoft Corporation" / "Virtual Machine"
+    ("amazon ec2", "amazon"),
+    ("google compute engine", "google"),
+    ("bochs", "bochs"),
+    ("parallels", "parallels"),
+    ("openstack", "kvm"),
+    ("bhyve", "bhyve"),
+)
+# What systemd-detect-virt prints for a container (it names the container first).
+_CONTAINERS = frozenset(
+    {"docker", "podman", "lxc", "lxc-libvirt", "systemd-nspawn", "openvz", "rkt", "wsl", "proot"}
+)
+VIRTUAL_FIX = "a dedicated bare-metal runner; or `perfagent ab`, or --metric instructions"
+
+
+@dataclass(frozen=True)
+class Virtualization:
+    """Whether this machine is a hypervisor's guest (or a container), and the evidence."""
+
+    hypervisor: str | None  # kvm, vmware, ... ("unknown" from the cpuinfo flag alone)
+    container: str | None  # docker, lxc, ... (systemd-detect-virt)
+    evidence: tuple[str, ...]
+
+    @property
+    def virtual(self) -> bool:
+        return self.hypervisor is not None
+
+
+def _detect_virt(command: tuple[str, ...]) -> str | None:
+    """systemd-detect-virt's answer ("kvm", "docker", "none"); None when it cannot run."""
+    if not command:
+        return None
+    try:
+        done = subprocess.run(list(command), capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = done.stdout.strip().splitlines()
+    return lines[0].strip() if lines else None
+
+
+def virtualization(probe: Probe) -> Virtualization:
+    """The cpuinfo hypervisor flag, DMI vendor and product, and systemd-detect-virt."""
+    evidence: list[str] = []
+    hypervisor: str | None = None
+    for line in (system.read_text(probe.proc_root / "cpuinfo") or "").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            if "hypervisor" in value.split():
+                evidence.append("cpuinfo: hypervisor flag")
+                hypervisor = "unknown"
+            break
+    dmi = probe.sys_root / "class" / "dmi" / "id"
+    for field_name in ("sys_vendor", "product_name"):
+        dmi_value = system.read_line(dmi / field_name)
+        if not dmi_value:
+            continue
+        for word, kind in _DMI_HYPERVISORS:
+            if word in dmi_value.lower():
+                evidence.append(f"DMI {field_name}: {dmi_value}")
+                if hypervisor in (None, "unknown"):
+                    hypervisor = kind
+                break
+    container: str | None = None
+    answer = _detect_virt(probe.detect_virt_command)
+    if answer and answer != "none":
+        evidence.append(f"systemd-detect-virt: {answer}")
+        if answer in _CONTAINERS:
+            container = answer
+        elif hypervisor in (None, "unknown"):
+            hypervisor = answer
+    return Virtualization(hypervisor, container, tuple(evidence))
+
+
+def check_virtualization(probe: Probe) -> Check:
+    name = "Virtualization"
+    found = virtualization(probe)
+    if not found.virtual and found.container is None:
+        return Check(
+            name, "bare metal: no hypervisor flag, DMI or systemd-detect-virt sign", OK, VIRTUAL_FIX
+        )
+    parts = []
+    if found.virtual:
+        kind = "" if found.hypervisor == "unknown" else f" ({found.hypervisor})"
+        parts.append(f"a virtual machine{kind}")
+    if found.container:
+        parts.append(f"in a container ({found.container})")
+    # A hypervisor's other guests share the host's cores, caches and memory bandwidth,
+    # out of sight of every other check here: only measured noise tells what a time
+    # check can see (the time-metric check below).
+    state = f"{' '.join(parts)}: {'; '.join(found.evidence)}"
+    return Check(name, state, WARN if found.virtual else OK, VIRTUAL_FIX)
+
+
+def tuning_unreadable(probe: Probe) -> bool:
+    """No cpufreq for the benchmark CPUs: governor, boost and clock cannot be read."""
+    return not system.governors(probe.sys_root, probe.benchmark_cpus())
+
+
+def check_time_resolution(probe: Probe) -> Check:
+    """Can a time check on this machine see the threshold? Measured by `--measure`."""
+    name, fix = "Time metric resolution", "`perfagent doctor --measure`; " + VIRTUAL_FIX
+    noise = probe.noise
+    reasons = []
+    if virtualization(probe).virtual:
+        reasons.append("a virtual machine")
+    if tuning_unreadable(probe):
+        reasons.append("CPU tuning unreadable (no cpufreq)")
+    if noise is None:
+        if reasons:
+            # Unknown tuning and a hypervisor's neighbours: without measured noise there
+            # is no ground for trusting a wall-clock verdict.
+            return Check(
+                name,
+                f"not measured on {' and '.join(reasons)}: run `perfagent doctor --measure` "
+                "for the change a time check can detect here",
+                FAIL,
+                fix,
+            )
+        return Check(
+            name, "not measured (`perfagent doctor --measure` measures it)", UNAVAILABLE, fix
+        )
+    check, ab = noise.check, noise.ab
+    state = (
+        f"{len(noise.process_means)} probe processes spread {noise.spread * 100:.1f}%: a check "
+        f"can detect {_percent(check.detectable)}, ab {_percent(ab.detectable)} "
+        f"(threshold {probe.threshold:g}%; a short probe misses run-to-run drift: lower bounds)"
+    )
+    if check.sees_threshold:
+        return Check(name, state, OK, fix)
+    if ab.sees_threshold:
+        return Check(name, state + "; use `perfagent ab`", WARN, fix)
+    return Check(name, state, FAIL if reasons else WARN, fix)
+
+
+def _percent(value: float) -> str:
+    return f"{value:.0f}%" if value == value and value != float("inf") else "no change"
+
+
 # --- load ------------------------------------------------------------------------
 
 
@@ -488,9 +714,29 @@ def check_foreign_processes(probe: Probe) -> Check:
     found = foreign_processes(probe)
     if not found:
         return Check(name, "none running", OK, fix)
-    shown = ", ".join(f"{comm}[{pid}]" for pid, comm in found[:6])
+    isolated = set(system.isolated_cpus(probe.sys_root))
+
+    def label(pid: int, comm: str) -> str:
+        return f"{comm}[{pid}]" + (
+            " (an ancestor of this process)" if pid in probe.ancestor_pids else ""
+        )
+
+    shown = ", ".join(label(pid, comm) for pid, comm in found[:6])
     more = "" if len(found) <= 6 else f" and {len(found) - 6} more"
+    placed = [pid for pid, _ in found if _last_cpu(probe, pid) in isolated]
+    if placed:
+        # Nothing but a benchmark worker belongs on an isolated CPU: with isolcpus there
+        # is no load balancing, so whatever sits there shares the worker's CPU.
+        return Check(name, f"{shown}{more}; on an isolated benchmark CPU", FAIL, PLACEMENT_FIX)
     return Check(name, f"{shown}{more}", WARN, fix)
+
+
+def _last_cpu(probe: Probe, pid: int) -> int | None:
+    stat = system.read_line(probe.proc_root / str(pid) / "stat")
+    if not stat or ")" not in stat:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[36]) if len(fields) > 36 else None
 
 
 def _meminfo(proc_root: Path) -> dict[str, int]:
@@ -504,14 +750,23 @@ def _meminfo(proc_root: Path) -> dict[str, int]:
 
 
 def own_pids() -> frozenset[int]:
-    """This process and its ancestors (the shell, the CI runner) are not competition."""
-    pids = {os.getpid()}
+    """This process: the only one that is not competition (it is the one measuring)."""
+    return frozenset({os.getpid()})
+
+
+def ancestor_pids(proc_root: Path = PROC_ROOT) -> frozenset[int]:
+    """This process's ancestors (the shell, the job step, the CI runner), to name them.
+
+    They are not exempt: a runner's listener or a job's shell on a benchmark CPU takes
+    time from the worker there like any other process.
+    """
+    pids: set[int] = set()
     pid = os.getppid()
     for _ in range(64):
         if pid <= 1 or pid in pids:
             break
         pids.add(pid)
-        stat = system.read_line(PROC_ROOT / str(pid) / "stat")
+        stat = system.read_line(proc_root / str(pid) / "stat")
         if not stat or ")" not in stat:
             break
         pid = int(stat.rsplit(")", 1)[1].split()[1])
@@ -536,4 +791,6 @@ CHECKS: tuple[tuple[str, CheckFunction], ...] = (
     ("NUMA balancing", check_numa_balancing),
     ("Swap", check_swap),
     ("Huge pages (THP)", check_thp),
+    ("Virtualization", check_virtualization),
+    ("Time metric resolution", check_time_resolution),
 )
