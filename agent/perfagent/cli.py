@@ -17,6 +17,7 @@ from perfagent.commands import (
     compare,
     doctor,
     fingerprint,
+    gate,
     history,
     list_benchmarks,
     remote,
@@ -24,6 +25,7 @@ from perfagent.commands import (
 )
 from perfagent.console import err
 from perfagent.errors import ExitCode, PerfAgentError
+from perfagent.measure.processes import Terminated
 
 app = typer.Typer(
     name="perfagent",
@@ -51,6 +53,7 @@ app.command("check")(check.command)
 app.command("compare")(compare.command)
 app.command("history")(history.command)
 app.command("remote")(remote.command)
+app.command("gate")(gate.command)
 app.add_typer(baselines.app, name="baselines")
 
 
@@ -92,8 +95,19 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"perfagent: error: {exc.format_message()}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
     except PerfAgentError as exc:
+        # What a failed benchmark's worker printed (its traceback) goes above the
+        # message, so that the message stays the last line.
+        details = getattr(exc, "details", "")
+        if details:
+            err.print(details, markup=False, highlight=False)
         err.print(f"perfagent: error: {exc}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
+    except Terminated:
+        err.print(
+            "perfagent: terminated by SIGTERM: worker processes stopped, nothing written",
+            markup=False,
+        )
+        sys.exit(ExitCode.TERMINATED)
     except (KeyboardInterrupt, click.exceptions.Abort):
         err.print("perfagent: interrupted", markup=False)
         sys.exit(ExitCode.INTERRUPTED)

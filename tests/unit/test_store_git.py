@@ -15,7 +15,7 @@ from perfagent import results
 from perfagent.cli import app
 from perfagent.errors import StoreError
 from perfagent.store import git as store_git
-from perfagent.store import open_store
+from perfagent.store import open_store, scoped
 from perfagent.store.git import GitStore, PushConflict
 from synthetic_results import FINGERPRINT, make_suite, steady
 from typer.testing import CliRunner
@@ -57,6 +57,43 @@ def test_spec_parsing() -> None:
     for bad in ("git+", "git+/srv/perf.git#bad..branch", "/srv/perf.git"):
         with pytest.raises(StoreError):
             store_git.parse_spec(bad)
+
+
+def test_a_directory_inside_the_branch() -> None:
+    where = store_git.parse_spec("git+ssh://git@example.org/lab/perf.git#perf-baselines:o/r")
+    assert (where.url, where.branch, where.path) == (
+        "ssh://git@example.org/lab/perf.git",
+        "perf-baselines",
+        "o/r",
+    )
+    assert where.spec == "git+ssh://git@example.org/lab/perf.git#perf-baselines:o/r"
+    for bad in ("git+/srv/perf.git#b:../up", "git+/srv/perf.git#b:/abs", "git+/srv/p.git#b:a//c"):
+        with pytest.raises(StoreError, match="not a directory inside the branch"):
+            store_git.parse_spec(bad)
+
+
+def test_scoped_keeps_the_url_and_branch_of_a_git_store(tmp_path: Path) -> None:
+    """The gate's per-repository store (issue 13: the old one made git+ssh:/git@...)."""
+    spec = "git+ssh://git@example.org/lab/perf-data.git#perf-baselines"
+    assert scoped(spec, "natcap/hazelbean") == f"{spec}:natcap/hazelbean"
+    assert scoped(f"{spec}:fleet", "natcap/hazelbean") == f"{spec}:fleet/natcap/hazelbean"
+    assert scoped(tmp_path, "natcap/hazelbean") == str(tmp_path / "natcap" / "hazelbean")
+
+
+def test_stores_in_directories_of_one_branch_stay_apart(tmp_path: Path, bare: Path) -> None:
+    mine = GitStore(f"git+{bare}#{BRANCH}:owner/mine", cache=tmp_path / "cache-a")
+    theirs = GitStore(f"git+{bare}#{BRANCH}:owner/theirs", cache=tmp_path / "cache-b")
+    mine.write(FINGERPRINT, SUITE, _baseline("aaaa"))  # type: ignore[arg-type]
+    theirs.write(FINGERPRINT, SUITE, _baseline("bbbb"))  # type: ignore[arg-type]
+    assert sorted(_branch_files(bare)) == [
+        f"owner/mine/{FINGERPRINT}/{SUITE}/current.json",
+        f"owner/theirs/{FINGERPRINT}/{SUITE}/current.json",
+    ]
+    got = GitStore(f"git+{bare}#{BRANCH}:owner/mine", cache=tmp_path / "cache-c").read(
+        FINGERPRINT, SUITE
+    )
+    assert got is not None and results.commit(got) == "aaaa"
+    assert [e.commit for e in mine.entries()] == ["aaaa"]
 
 
 def test_open_store_picks_the_implementation(tmp_path: Path, bare: Path) -> None:

@@ -29,6 +29,7 @@ def command(
     fast: options.Fast = False,
     rigorous: options.Rigorous = False,
     processes: options.Processes = None,
+    timeout: options.Timeout = None,
     quiet: options.Quiet = False,
 ) -> None:
     """Measure the suite and store the result as this machine's baseline.
@@ -44,12 +45,9 @@ def command(
 
         perfagent baseline --store /var/lib/perfagent/baselines --commit $GITHUB_SHA
     """
-    from perfagent import results
     from perfagent.console import err, out
-    from perfagent.machine.fingerprint import collect
-    from perfagent.measure.runner import QuietProgress, detect_commit, run_suite, summary_table
-    from perfagent.measure.suite import load_suite
-    from perfagent.store import open_store
+    from perfagent.measure.progress import QuietProgress, summary_table
+    from perfagent.store.record import record_baseline
 
     settings = options.settings(
         suite=suite,
@@ -58,39 +56,14 @@ def command(
         metric=metric,
         mode=options.mode_from(fast, rigorous),
         processes=processes,
+        timeout=timeout,
     )
-    loaded = load_suite(settings.suite)
-    fingerprint = collect()
-    baseline_store = open_store(settings.store)
-    # Fail on an unwritable store now, not after an hour of measuring.
-    baseline_store.ensure_writable(fingerprint.id, loaded.name)
-    commit = commit or detect_commit()
-
-    total = settings.baseline_runs
-    suite_runs = []
-    for index in range(1, total + 1):
-        if not quiet and total > 1:
-            err.print(f"Baseline run {index} of {total}", markup=False, highlight=False)
-        suite_runs.append(
-            run_suite(
-                loaded,
-                list(loaded.benchmarks),
-                settings,
-                commit=commit,
-                progress=QuietProgress() if quiet else None,
-                fingerprint=fingerprint,
-            )
-        )
-    pooled = results.merge(suite_runs)
-    stored = baseline_store.write(fingerprint.id, loaded.name, pooled)
-
-    title = f"baseline of suite {loaded.name} ({settings.metric}, {total} run(s))"
-    out.print(summary_table(pooled, title))
-    out.print(
-        f"Baseline stored: {stored.location} (fingerprint {fingerprint.id}, suite "
-        f"{loaded.name}, {stored.benchmarks} benchmarks, {total} run(s), "
-        f"commit {(commit or 'unknown')[:12]})",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+    recorded = record_baseline(
+        settings,
+        commit=commit,
+        progress=QuietProgress() if quiet else None,
+        say=None if quiet else lambda line: err.print(line, markup=False, highlight=False),
     )
+    title = f"baseline of suite {recorded.suite} ({settings.metric}, {recorded.runs} run(s))"
+    out.print(summary_table(recorded.baseline, title))
+    out.print(recorded.describe(), markup=False, highlight=False, soft_wrap=True)

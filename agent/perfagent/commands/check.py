@@ -42,6 +42,7 @@ def command(
     fast: options.Fast = False,
     rigorous: options.Rigorous = False,
     processes: options.Processes = None,
+    timeout: options.Timeout = None,
     confirm_runs: ConfirmRuns = None,
     commit: options.Commit = None,
     quiet: options.Quiet = False,
@@ -67,10 +68,9 @@ def command(
 
         perfagent check --results head.json
     """
-    from perfagent.console import err, out
     from perfagent.judge.verdict import check
-    from perfagent.measure.runner import QuietProgress
-    from perfagent.reports import report
+    from perfagent.measure.progress import QuietProgress
+    from perfagent.reports.publish import publish_check
 
     settings = options.settings(
         suite=suite,
@@ -80,6 +80,7 @@ def command(
         metric=metric,
         mode=options.mode_from(fast, rigorous),
         processes=processes,
+        timeout=timeout,
         confirm_runs=confirm_runs,
     )
     checked = check(
@@ -90,19 +91,8 @@ def command(
         progress=QuietProgress() if quiet else None,
         say=None if quiet else _say,
     )
-    outcome = checked.outcome
-    artifacts = report.write_artifacts(outcome, settings.output_dir, checked.head)
-    for warning in artifacts.warnings:
-        err.print(f"perfagent: warning: {warning}", markup=False, highlight=False)
-    out.print(
-        f"Artifacts: {artifacts.report.parent.parent} (report {artifacts.report.name}, "
-        f"export {artifacts.export.name}, analysis {artifacts.analysis.name}, summary.md)",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    report.print_outcome(outcome, out)
-    raise typer.Exit(outcome.exit_code)
+    publish_check(checked.outcome, checked.head, settings.output_dir)
+    raise typer.Exit(checked.exit_code)
 
 
 def _say(message: str) -> None:

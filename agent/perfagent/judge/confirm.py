@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from perfagent.config import Settings
     from perfagent.judge.stats import Comparison
     from perfagent.machine.fingerprint import Fingerprint
-    from perfagent.measure.runner import Progress
+    from perfagent.measure.progress import Progress
     from perfagent.measure.suite import BenchmarkSpec, Suite
     from perfagent.results import Samples
 

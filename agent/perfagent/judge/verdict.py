@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from perfagent.config import Settings
     from perfagent.judge.stats import Comparison
     from perfagent.machine.fingerprint import Fingerprint
-    from perfagent.measure.runner import Progress
+    from perfagent.measure.progress import Progress
 
 
 @dataclass
@@ -190,7 +190,12 @@ def check(
             results.software(baseline), results.software(head)
         ),
         confirmation_runs=confirmations,
-        notes=notes,
+        notes=[*notes, *settings.loosening_refused()],
+        base_samples=base_samples,
+        head_samples=results.samples_by_name(head),
+        hardware=target.hardware,
+        # Every threshold in effect is named on the last line and in the summary.
+        thresholds=settings.thresholds_in_effect(),
     )
     return CheckResult(outcome=outcome, head=head, store_location=baseline_store.location)
 

@@ -15,7 +15,7 @@ import os
 
 from perfagent.store.base import BaselineStore, StoredBaseline, describe
 
-__all__ = ["BaselineStore", "StoredBaseline", "describe", "open_store"]
+__all__ = ["BaselineStore", "StoredBaseline", "describe", "open_store", "scoped"]
 
 
 def open_store(location: str | os.PathLike[str]) -> BaselineStore:
@@ -29,3 +29,20 @@ def open_store(location: str | os.PathLike[str]) -> BaselineStore:
     from perfagent.store.directory import DirectoryStore
 
     return DirectoryStore(location)
+
+
+def scoped(location: str | os.PathLike[str], *parts: str) -> str:
+    """The store setting of a store inside `location`, one directory per part.
+
+    A directory store gets subdirectories (`/srv/baselines/owner/repo`); a git store
+    keeps its URL and branch and gets a directory inside the branch
+    (`git+ssh://host/perf.git#perf-baselines:owner/repo`), never a path glued onto its URL.
+    """
+    from perfagent.store.git import is_git_spec, parse_spec
+
+    parts = tuple(p for p in parts if p)
+    if is_git_spec(location):
+        return parse_spec(os.fspath(location)).scoped(*parts).spec
+    from pathlib import Path
+
+    return str(Path(location).joinpath(*parts))

@@ -3,6 +3,8 @@
     PERFAGENT_STORE=git+ssh://git@example.org/lab/perf-data.git#perf-baselines
     PERFAGENT_STORE=git+/srv/git/perf-data.git#perf-baselines      (a local path)
     PERFAGENT_STORE=git+file:///srv/git/perf-data.git              (branch perf-baselines)
+    PERFAGENT_STORE=git+file:///srv/git/perf-data.git#perf-baselines:owner/repo
+                                         (the directory owner/repo of the branch)
 
 The branch holds exactly the directory store's layout (`store.DirectoryStore`), so
 every runner with the same hardware fingerprint reads and writes the same
@@ -53,6 +55,8 @@ from perfagent.store.directory import DirectoryStore
 
 SCHEME = "git+"
 DEFAULT_BRANCH = "perf-baselines"
+# Separates the branch from the directory inside it: git+<url>#<branch>:<path>.
+PATH_SEPARATOR = ":"
 # Pushes tried before giving up on a write that keeps losing races. Each lost race
 # means another runner stored a baseline meanwhile, so 8 covers a busy fleet.
 PUSH_ATTEMPTS = 8
@@ -80,32 +84,59 @@ _CONFLICT_MARKERS = (
 
 @dataclass(frozen=True)
 class GitLocation:
-    """Where a git store is: the repository URL and the branch."""
+    """Where a git store is: the repository URL, the branch, and a directory in it.
+
+    The directory (empty: the branch's root) lets several stores share one branch,
+    e.g. one per repository benchmarked on a shared runner (`scoped`).
+    """
 
     url: str
     branch: str
+    path: str = ""
 
     @property
     def spec(self) -> str:
-        return f"{SCHEME}{self.url}#{self.branch}"
+        inside = f"{PATH_SEPARATOR}{self.path}" if self.path else ""
+        return f"{SCHEME}{self.url}#{self.branch}{inside}"
+
+    def scoped(self, *parts: str) -> GitLocation:
+        """The same branch, one directory further in."""
+        path = "/".join(p for p in (self.path, *parts) if p)
+        return GitLocation(self.url, self.branch, _check_path(path, self.spec))
 
 
 def is_git_spec(location: str | os.PathLike[str]) -> bool:
-    """True when a store setting names a git store (`git+<url>[#branch]`)."""
+    """True when a store setting names a git store (`git+<url>[#branch[:path]]`)."""
     return os.fspath(location).startswith(SCHEME)
 
 
 def parse_spec(spec: str) -> GitLocation:
-    """`git+<url>#<branch>` (branch optional) into its parts; StoreError when unusable."""
+    """`git+<url>#<branch>:<path>` (branch and path optional) into its parts; StoreError
+    when unusable. `:` cannot be part of a branch name (git check-ref-format), so the
+    first one after `#` starts the path."""
     if not spec.startswith(SCHEME):
         raise StoreError(f"store {spec!r}: a git store is written git+<url>#<branch>")
-    url, _, branch = spec[len(SCHEME) :].partition("#")
+    url, _, fragment = spec[len(SCHEME) :].partition("#")
+    branch, _, path = fragment.partition(PATH_SEPARATOR)
     branch = branch or DEFAULT_BRANCH
     if not url:
         raise StoreError(f"store {spec!r}: no repository URL after 'git+'")
     if not valid_branch(branch):
         raise StoreError(f"store {spec!r}: {branch!r} is not a usable branch name")
-    return GitLocation(url=url, branch=branch)
+    return GitLocation(url=url, branch=branch, path=_check_path(path, spec))
+
+
+def _check_path(path: str, spec: str) -> str:
+    """A relative directory inside the branch, with no `..` or empty parts."""
+    if not path:
+        return ""
+    parts = path.split("/")
+    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+        raise StoreError(
+            f"store {spec!r}: {path!r} is not a directory inside the branch "
+            "(relative, no empty, '.' or '..' parts)"
+        )
+    return path
 
 
 def cache_root(environ: Mapping[str, str] | None = None) -> Path:
@@ -144,8 +175,9 @@ class GitStore:
         self.clone = self.cache / "clone"
         self.attempts = attempts
         self.lock_timeout = lock_timeout
-        # The branch's content is a directory store: its layout and archive logic.
-        self._tree = DirectoryStore(self.clone)
+        # The branch's content (or its directory `path`) is a directory store: its
+        # layout and archive logic.
+        self._tree = DirectoryStore(self.clone / self.where.path if self.where.path else self.clone)
         # Pushes that lost a race (for tests and the final message).
         self.conflicts = 0
 
