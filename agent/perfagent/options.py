@@ -90,6 +90,17 @@ Processes = Annotated[
         show_default=False,
     ),
 ]
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help="Seconds one benchmark may take in one worker process (its import, setup and "
+        "values) before the run stops with exit 2, naming it. [env PERFAGENT_TIMEOUT; "
+        "default: the suite's TIMEOUT, else 600]",
+        show_default=False,
+        metavar="SECONDS",
+    ),
+]
 Commit = Annotated[
     str | None,
     typer.Option(
@@ -106,6 +117,29 @@ FingerprintId = Annotated[
         help="Fingerprint id (see `perfagent fingerprint`). [default: this machine's]",
         show_default=False,
     ),
+]
+
+Config = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="A config file to use instead of the working directory's perfagent.toml. "
+        "Trusted like the runner's /etc/perfagent/perfagent.toml: its per-benchmark "
+        "thresholds may loosen the gate, a checkout's only tighten it. [env PERFAGENT_CONFIG]",
+        show_default=False,
+    ),
+]
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Fail (exit 1) on an inconclusive benchmark too: one worker process on a side "
+        "gives no spread to judge by.",
+    ),
+]
+ShowAll = Annotated[
+    bool,
+    typer.Option("--all", help="List every benchmark in the table, the unchanged ones too."),
 ]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,13 @@ UNLABELLED_RUN = "(unlabelled)"
 # pyperf's unit for each metric; a plain pyperf file's metric is read from its unit.
 METRIC_UNITS = {"time": "second", "instructions": "integer"}
 
+# The most a .json.gz may decompress to: full pyperformance results are a few MB.
+MAX_DECOMPRESSED = 256 * 2**20
+# Bounds of a measured value in any unit: below a femtosecond, or beyond 1e18 bytes,
+# instructions or seconds, it is damage (or an attack), not a measurement.
+MIN_VALUE = 1e-15
+MAX_VALUE = 1e18
+
 
 # --- loading ----------------------------------------------------------------------
 
@@ -59,11 +67,38 @@ def load(path: str | Path) -> pyperf.BenchmarkSuite:
     except OSError as exc:
         raise ResultsFileError(f"{file}: cannot read it: {exc.strerror or exc}") from None
     if file.name.endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ResultsFileError(f"{file}: corrupt gzip data ({exc})") from None
+        raw = _gunzip(raw, file)
     return loads(raw, str(file))
+
+
+def _gunzip(raw: bytes, file: Path) -> bytes:
+    """Decompress, refusing more than MAX_DECOMPRESSED bytes (a gzip bomb) before
+    holding them in memory."""
+    # 16 + MAX_WBITS: a gzip header; concatenated gzip members are followed in a loop.
+    out: list[bytes] = []
+    size = 0
+    data = raw
+    try:
+        while data:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            while data:
+                chunk = inflater.decompress(data, MAX_DECOMPRESSED + 1 - size)
+                size += len(chunk)
+                out.append(chunk)
+                if size > MAX_DECOMPRESSED:
+                    raise ResultsFileError(
+                        f"{file}: decompresses to more than {MAX_DECOMPRESSED // 2**20} MiB "
+                        "(not a results file, or a gzip bomb)"
+                    )
+                data = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+            if not inflater.eof:
+                raise ResultsFileError(f"{file}: corrupt gzip data (the stream ends early)")
+            data = inflater.unused_data
+    except zlib.error as exc:
+        raise ResultsFileError(f"{file}: corrupt gzip data ({exc})") from None
+    return b"".join(out)
 
 
 def loads(raw: bytes | str, source: str) -> pyperf.BenchmarkSuite:
@@ -102,7 +137,24 @@ def loads(raw: bytes | str, source: str) -> pyperf.BenchmarkSuite:
                 f"{source}: benchmark {bench.get_name()!r} has no measured values "
                 "(only calibration runs)"
             )
+        _check_values(bench, source)
     return suite
+
+
+def _check_values(bench: pyperf.Benchmark, source: str) -> None:
+    """Refuse values no measurement gives: they would make ratios of inf or nan."""
+    for run in bench.get_runs():
+        for value in run.values:
+            if not math.isfinite(value):
+                raise ResultsFileError(
+                    f"{source}: benchmark {bench.get_name()!r} has a value {value!r} that is "
+                    "not finite"
+                )
+            if not MIN_VALUE <= value <= MAX_VALUE:
+                raise ResultsFileError(
+                    f"{source}: benchmark {bench.get_name()!r} has a value {value!r} out of "
+                    f"range (a measurement lies between {MIN_VALUE:g} and {MAX_VALUE:g})"
+                )
 
 
 def _check_shape(data: Any, source: str) -> None:

@@ -219,8 +219,13 @@ def test_check_threshold_from_environment_and_config(
     result = invoke("check", "--results", head)
     assert result.code == 1
     assert "Performance regression > 20% detected" in result.last_line
+    # A checkout's per-benchmark thresholds only tighten the gate (issue 11)...
     (tmp_path / "perfagent.toml").write_text('[thresholds]\n"calc.*" = 45\n')
     monkeypatch.delenv("PERFAGENT_THRESHOLD")
+    assert invoke("check", "--results", head).code == 1
+    # ...an explicit (trusted) config may loosen it.
+    (tmp_path / "trusted.toml").write_text('[thresholds]\n"calc.*" = 45\n')
+    monkeypatch.setenv("PERFAGENT_CONFIG", str(tmp_path / "trusted.toml"))
     assert invoke("check", "--results", head).code == 0
 
 

@@ -141,10 +141,11 @@ def test_choices_are_case_insensitive(tmp_path: Path) -> None:
 
 
 def test_per_benchmark_thresholds_most_specific_pattern_wins(tmp_path: Path) -> None:
-    (tmp_path / "perfagent.toml").write_text(
+    # An explicit config is trusted: its thresholds may loosen the gate's.
+    (tmp_path / "runner.toml").write_text(
         'threshold = 10\n[thresholds]\n"io.*" = 25\n"io.read_*" = 40\n"io.read_raster" = 15\n'
     )
-    result = settings(tmp_path)
+    result = settings(tmp_path, {"PERFAGENT_CONFIG": str(tmp_path / "runner.toml")})
     assert result.threshold_for("tiling.reclassify") == 10
     assert result.threshold_for("io.write") == 25
     assert result.threshold_for("io.read_vector") == 40
@@ -169,3 +170,63 @@ def test_parse_cpu_list(text: str, cpus: list[int]) -> None:
 def test_parse_cpu_list_rejects(text: str) -> None:
     with pytest.raises(ConfigError, match="CPU list"):
         parse_cpu_list(text, "CPU list")
+
+
+# --- issue 11: types, encodings, and what a checkout cannot change --------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        ("threshold = true\n", "'threshold' in config file .*: expected a percentage"),
+        ("threshold = [1]\n", "'threshold' .*got a list"),
+        ("suite = { a = 1 }\n", "'suite' .*expected a string, got a table"),
+        ("store = 5\n", "'store' .*expected a string"),
+        ("processes = 2.5\n", "'processes' .*not a whole number"),
+        ("confirm_runs = true\n", "'confirm_runs' .*got a boolean"),
+        ('[thresholds]\n"x" = true\n', r"thresholds.*\[x\].*got a boolean"),
+    ],
+)
+def test_wrong_types_name_the_setting(tmp_path: Path, toml: str, says: str) -> None:
+    (tmp_path / "perfagent.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=says):
+        settings(tmp_path)
+
+
+def test_non_utf8_config_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "perfagent.toml").write_bytes(b'suite = "caf\xe9"\n')
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        settings(tmp_path)
+
+
+def test_pyproject_tool_must_be_a_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("tool = 5\n")
+    with pytest.raises(ConfigError, match=r"pyproject.toml: \[tool\] must be a table"):
+        settings(tmp_path)
+
+
+def test_checkout_thresholds_only_tighten(tmp_path: Path) -> None:
+    (tmp_path / "perfagent.toml").write_text('[thresholds]\n"*" = 50\n"io.*" = 5\n')
+    result = settings(tmp_path, flags={"threshold": 10})
+    assert result.threshold_for("calc.sum") == 10
+    assert result.threshold_for("io.read") == 5
+    assert result.thresholds_in_effect() == [("io.*", 5.0)]
+    assert len(result.loosening_refused()) == 1
+    assert "'*' = 50%" in result.loosening_refused()[0]
+
+
+def test_runner_config_is_trusted_and_the_checkout_tightens_it(tmp_path: Path) -> None:
+    runner = tmp_path / "etc.toml"
+    runner.write_text('[thresholds]\n"io.*" = 40\n')
+    (tmp_path / "perfagent.toml").write_text('[thresholds]\n"io.*" = 60\n"io.read" = 20\n')
+    result = settings(tmp_path, {"PERFAGENT_RUNNER_CONFIG": str(runner)})
+    assert result.threshold_for("io.write") == 40
+    assert result.threshold_for("io.read") == 20
+    assert result.threshold_for("calc.sum") == 10
+
+
+def test_explicit_config_flag_is_trusted(tmp_path: Path) -> None:
+    (tmp_path / "trusted.toml").write_text('[thresholds]\n"*" = 50\n')
+    (tmp_path / "perfagent.toml").write_text('[thresholds]\n"*" = 5\n')
+    result = settings(tmp_path, flags={"config": str(tmp_path / "trusted.toml")})
+    assert result.threshold_for("calc.sum") == 50

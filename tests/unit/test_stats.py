@@ -12,7 +12,16 @@ import warnings
 import numpy as np
 import pytest
 from perfagent.config import Settings
-from perfagent.judge.stats import Verdict, classify, compare, decide
+from perfagent.judge.stats import (
+    DRIFT_HISTORY,
+    DRIFT_MEASURED,
+    DRIFT_NONE,
+    DriftPrior,
+    Verdict,
+    classify,
+    compare,
+    decide,
+)
 from perfagent.results import Samples
 
 Groups = list[list[float]]
@@ -158,10 +167,44 @@ def test_near_deterministic_counts_let_the_threshold_decide() -> None:
     assert decision.high / decision.low < 1.0001
 
 
-def test_one_process_per_side_is_decided_by_the_threshold_with_a_note() -> None:
+def test_one_process_per_side_is_inconclusive_never_a_regression() -> None:
     decision = decide("b", [[1.0]], [[1.5]], 10.0)
+    assert decision.verdict is Verdict.INCONCLUSIVE
+    assert decision.note == "one worker process on each side: no spread to judge by"
+    assert decision.ratio == 1.5  # still reported
+
+
+def test_one_process_on_one_side_is_inconclusive() -> None:
+    decision = decide("b", [[1.0, 1.01, 0.99]], [[1.5]], 10.0)
+    assert decision.verdict is Verdict.INCONCLUSIVE
+    assert "the current side" in decision.note
+
+
+def test_near_deterministic_counts_over_several_processes_keep_the_threshold_rule() -> None:
+    # Instruction counts: no spread at all across 3 processes a side.
+    decision = decide("b", [[1000.0, 1000.0, 1000.0]], [[1200.0, 1200.0, 1200.0]], 10.0)
     assert decision.verdict is Verdict.REGRESSION
-    assert "threshold alone" in decision.note
+
+
+def test_a_drift_prior_widens_a_one_run_comparison() -> None:
+    base = [[1.0, 1.001, 0.999, 1.0]]
+    head = [[1.06, 1.061, 1.059, 1.06]]
+    alone = decide("b", base, head, 5.0)
+    assert alone.verdict is Verdict.REGRESSION and alone.drift_source == DRIFT_NONE
+    prior = DriftPrior(variance=0.035**2, df=3, baselines=4)
+    helped = decide("b", base, head, 5.0, drift_prior=prior)
+    assert helped.drift_source == DRIFT_HISTORY
+    assert helped.verdict is Verdict.SAME
+    assert helped.low < 1.0 < helped.high
+
+
+def test_a_drift_prior_is_not_used_when_runs_measure_drift() -> None:
+    base = [[1.0, 1.0], [1.02, 1.02]]
+    head = [[1.01, 1.01], [1.03, 1.03]]
+    prior = DriftPrior(variance=0.5, df=3)
+    decision = decide("b", base, head, 5.0, drift_prior=prior)
+    assert decision.drift_source == DRIFT_MEASURED
+    assert decision.high < 1.2
 
 
 def test_single_run_sides_say_drift_was_not_estimated() -> None:

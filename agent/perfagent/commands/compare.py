@@ -43,15 +43,27 @@ def command(
     threshold: options.Threshold = None,
     ignore_hardware: IgnoreHardware = False,
     output_dir: CompareOutputDir = None,
+    store: options.Store = None,
+    config: options.Config = None,
+    strict: options.Strict = False,
+    show_all: options.ShowAll = False,
 ) -> None:
     """Compare two pyperf results files benchmark by benchmark, as `check` does.
 
     Any pyperf JSON works, the agent's own or plain pyperf output (e.g. from
-    `python -m pyperf timeit -o`). When both files carry a hardware fingerprint and
-    the fingerprints differ, compare exits 3 unless --ignore-hardware is given.
+    `python -m pyperf timeit -o`). Only like is compared with like: different units
+    or metrics, or a benchmark that measures other code (timeit_stmt), exit 3.
+    Hardware: fingerprints when both files carry one, else what pyperf's metadata
+    tells (CPU model, CPU count, architecture, OS; never the hostname); different
+    hardware exits 3 unless --ignore-hardware is given.
+
+    A side with one worker process is `inconclusive` (exit 0, or 1 with --strict).
+    With one run per side, the run-to-run drift comes from the store's earlier
+    baselines of the same fingerprint and suite (--store), and the output says
+    where it came from.
 
     Exit codes: 0 no regression, 1 regression beyond the threshold, 2 bad input,
-    3 not comparable (other hardware or another metric).
+    3 not comparable (other hardware, unit or metric).
 
     Example:
 
@@ -60,18 +72,23 @@ def command(
     from perfagent import results
     from perfagent.console import err, out
     from perfagent.errors import UsageError
-    from perfagent.judge import stats
+    from perfagent.judge import comparable, drift, stats
     from perfagent.reports import report
 
-    settings = options.settings(threshold=threshold)
+    settings = options.settings(threshold=threshold, store=store, config=config)
     base_results = results.load(base)
     head_results = results.load(head)
-    check_comparable(base_results, head_results, ignore_hardware=ignore_hardware)
+    checked = comparable.check(base_results, head_results, ignore_hardware=ignore_hardware)
 
+    base_samples = results.samples_by_name(base_results)
+    head_samples = results.samples_by_name(head_results)
+    fingerprint = results.fingerprint_id(head_results)
+    suite = results.suite_name(head_results) or results.suite_name(base_results)
+    priors, history = drift.store_priors(
+        settings.store, fingerprint, suite, one_run=_runs(base_results) == _runs(head_results) == 1
+    )
     comparison = stats.compare(
-        results.samples_by_name(base_results),
-        results.samples_by_name(head_results),
-        settings.threshold_for,
+        base_samples, head_samples, settings.threshold_for, drift_priors=priors
     )
     if not comparison.decisions:
         raise UsageError(
@@ -83,13 +100,21 @@ def command(
         comparison=comparison,
         threshold=settings.threshold,
         metric=results.metric(head_results),
-        suite=results.suite_name(head_results) or results.suite_name(base_results),
-        fingerprint=results.fingerprint_id(head_results),
+        suite=suite,
+        fingerprint=fingerprint,
         base=report.Side("baseline", str(base), results.commit(base_results), _runs(base_results)),
         head=report.Side("current", str(head), results.commit(head_results), _runs(head_results)),
         software_changes=report.software_changes(
             results.software(base_results), results.software(head_results)
         ),
+        notes=[*checked.notes, *settings.loosening_refused()],
+        base_samples=base_samples,
+        head_samples=head_samples,
+        hardware=results.hardware(head_results),
+        strict=strict,
+        thresholds=settings.thresholds_in_effect(),
+        show_all=show_all,
+        drift_history=history,
     )
     if output_dir is not None:
         artifacts = report.write_artifacts(outcome, output_dir, None)
@@ -103,31 +128,3 @@ def _runs(suite: pyperf.BenchmarkSuite) -> int:
     from perfagent import results
 
     return len(results.run_ids(suite))
-
-
-def check_comparable(
-    base: pyperf.BenchmarkSuite, head: pyperf.BenchmarkSuite, *, ignore_hardware: bool
-) -> None:
-    """Exit 3 (NoComparableBaseline) for other hardware (unless ignored) or another metric."""
-    from perfagent import results
-    from perfagent.errors import NoComparableBaseline
-
-    base_name, head_name = results.describe_source(base), results.describe_source(head)
-    base_metric, head_metric = results.metric(base), results.metric(head)
-    if base_metric != head_metric:
-        raise NoComparableBaseline(
-            f"{base_name} measures '{base_metric}' and {head_name} '{head_metric}': "
-            "a ratio between different metrics means nothing"
-        )
-    base_id, head_id = results.fingerprint_id(base), results.fingerprint_id(head)
-    if ignore_hardware or base_id is None or head_id is None or base_id == head_id:
-        return
-    from perfagent.machine.fingerprint import differences
-
-    diffs = differences(results.hardware(base) or {}, results.hardware(head) or {})
-    shown = "; ".join(f"{key}: {old} vs {new}" for key, old, new in diffs) or "unknown fields"
-    raise NoComparableBaseline(
-        f"{base_name} (fingerprint {base_id}) and {head_name} (fingerprint {head_id}) were "
-        f"measured on different hardware, differing in {shown}; pass --ignore-hardware to "
-        "compare them anyway"
-    )

@@ -63,8 +63,27 @@ class Verdict(StrEnum):
     SLOWER = "slower"
     FASTER = "faster"
     SAME = "same"
-    # Too little spread information to judge (ab with too few pairs): never a regression.
+    # Too little spread information to judge (one worker process on a side, ab with too
+    # few pairs): never a regression unless the user asks for --strict.
     INCONCLUSIVE = "inconclusive"
+
+
+# Fewer worker processes than this on a side leave nothing to estimate noise from.
+MIN_PROCESSES = 2
+
+# Where the between-run drift of a decision came from (said on the terminal).
+DRIFT_MEASURED = "this comparison"
+DRIFT_HISTORY = "the store's history"
+DRIFT_NONE = "none"
+
+
+@dataclass(frozen=True)
+class DriftPrior:
+    """A between-run variance (of log levels) learnt elsewhere, and its degrees of freedom."""
+
+    variance: float
+    df: int
+    baselines: int = 0  # how many stored baselines it came from
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,7 @@ class Decision:
     between_run_estimated: bool
     note: str = ""
     unit: str = "second"  # pyperf's unit of the values, for display
+    drift_source: str = DRIFT_MEASURED  # DRIFT_MEASURED, DRIFT_HISTORY or DRIFT_NONE
 
     @property
     def change_percent(self) -> float:
@@ -137,10 +157,13 @@ def decide(
     *,
     confidence: float = CONFIDENCE,
     unit: str = "second",
+    drift_prior: DriftPrior | None = None,
 ) -> Decision:
     """Decide one benchmark from its process means, grouped by suite run.
 
-    `threshold` is in percent. Raises ValueError when a side has no process means.
+    `threshold` is in percent. `drift_prior` is the between-run variance to assume
+    when this comparison cannot estimate it (one run per side). Raises ValueError
+    when a side has no process means.
     """
     base = _log_groups(base_groups, "baseline")
     head = _log_groups(head_groups, "current")
@@ -169,6 +192,13 @@ def decide(
     else:
         ms_between = 0.0
         var_between = 0.0
+    drift_source = DRIFT_MEASURED if df_between > 0 else DRIFT_NONE
+    if df_between == 0 and drift_prior is not None and drift_prior.df > 0:
+        # The prior stands in for this comparison's own between-run mean square.
+        var_between = drift_prior.variance
+        ms_between = var_between + var_within * mean_inv_n
+        df_between = drift_prior.df
+        drift_source = DRIFT_HISTORY
 
     run_weight = 1.0 / r_base + 1.0 / r_head
     process_weight = (
@@ -184,9 +214,10 @@ def decide(
     )
 
     note = ""
-    if df_within == 0 and df_between == 0:
-        note = "one process per side: no spread to judge by, the threshold alone decided"
-    elif df_between == 0 and r_base == 1 and r_head == 1:
+    few = _too_few_processes(base_groups, head_groups)
+    if few:
+        note = few
+    elif drift_source == DRIFT_NONE and r_base == 1 and r_head == 1:
         note = "one run per side: run-to-run drift not estimated"
 
     ratio = math.exp(diff)
@@ -197,7 +228,7 @@ def decide(
 
     return Decision(
         name=name,
-        verdict=classify(ratio, low, high, threshold),
+        verdict=Verdict.INCONCLUSIVE if few else classify(ratio, low, high, threshold),
         ratio=ratio,
         low=low,
         high=high,
@@ -208,7 +239,28 @@ def decide(
         between_run_estimated=df_between > 0,
         note=note,
         unit=unit,
+        drift_source=drift_source,
     )
+
+
+def _too_few_processes(
+    base_groups: Sequence[Sequence[float]], head_groups: Sequence[Sequence[float]]
+) -> str:
+    """Why a decision is inconclusive ("" when it is not): a side with one process.
+
+    The values inside one process are not independent (stats.py's module docstring),
+    so one process gives one observation and no spread; the interval would collapse
+    onto the ratio and any difference would look real.
+    """
+    sides = []
+    for label, groups in (("baseline", base_groups), ("current", head_groups)):
+        count = sum(len(g) for g in groups)
+        if count < MIN_PROCESSES:
+            sides.append(label)
+    if not sides:
+        return ""
+    where = "each side" if len(sides) == 2 else f"the {sides[0]} side"
+    return f"one worker process on {where}: no spread to judge by"
 
 
 def _satterthwaite(
@@ -254,6 +306,10 @@ class Comparison:
         return [d for d in self.decisions if d.regressed]
 
     @property
+    def inconclusive(self) -> list[Decision]:
+        return [d for d in self.decisions if d.verdict is Verdict.INCONCLUSIVE]
+
+    @property
     def suspects(self) -> list[Decision]:
         return [d for d in self.decisions if d.suspect]
 
@@ -273,8 +329,12 @@ def compare(
     threshold_for: Callable[[str], float],
     *,
     confidence: float = CONFIDENCE,
+    drift_priors: Mapping[str, DriftPrior] | None = None,
 ) -> Comparison:
-    """Decide every benchmark the two sides share; `threshold_for(name)` is in percent."""
+    """Decide every benchmark the two sides share; `threshold_for(name)` is in percent.
+
+    `drift_priors` (by benchmark) stand in for the between-run drift where a side has
+    one run only (`judge.drift.from_history`)."""
     decisions = [
         decide(
             name,
@@ -283,6 +343,7 @@ def compare(
             threshold_for(name),
             confidence=confidence,
             unit=head[name].unit,
+            drift_prior=(drift_priors or {}).get(name),
         )
         for name in head
         if name in base

@@ -22,19 +22,30 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyperf
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from perfagent import __version__, results
-from perfagent.errors import ExitCode, UsageError
-from perfagent.judge.stats import CONFIDENCE, Decision, Verdict
+from perfagent.errors import UsageError
+from perfagent.judge.stats import (
+    CONFIDENCE,
+    DRIFT_HISTORY,
+    DRIFT_MEASURED,
+    DRIFT_NONE,
+    Decision,
+    Verdict,
+)
 from perfagent.reports import html
-from perfagent.reports.outcome import STAMP, Change, Outcome, Side
+from perfagent.reports.outcome import Change
+
+# Re-exported: the commands build `report.Outcome` and `report.Side`.
+from perfagent.reports.outcome import Outcome as Outcome
+from perfagent.reports.outcome import Side as Side
 from perfagent.reports.units import format_quantity
 from perfagent.store.atomic import atomic_write_text
 
@@ -47,7 +58,22 @@ _VERDICT_STYLE = {
     Verdict.SLOWER: "yellow",
     Verdict.FASTER: "green",
     Verdict.SAME: "",
+    Verdict.INCONCLUSIVE: "magenta",
 }
+# Table and last-line order: what needs attention first.
+_VERDICT_ORDER = {
+    Verdict.REGRESSION: 0,
+    Verdict.SLOWER: 1,
+    Verdict.INCONCLUSIVE: 2,
+    Verdict.FASTER: 3,
+    Verdict.SAME: 4,
+}
+# The last line names this many regressions, the worst first, then "and N more".
+LAST_LINE_NAMES = 5
+# Above this many rows the table folds its `same` rows into a count (--all lists them).
+COLLAPSE_ABOVE = 20
+# The narrowest the benchmark column gets: a name cut in the middle stays recognisable.
+MIN_NAME_WIDTH = 12
 
 
 # --- facts ------------------------------------------------------------------------
@@ -80,18 +106,79 @@ def software_changes(
 
 
 def final_line(outcome: Outcome) -> str:
-    """The last line a check prints: the verdict design.md fixes."""
+    """The last line a check prints: the verdict design.md fixes.
+
+    Bounded: the count and the worst few names, then "and N more", whatever the size
+    of the suite; it names every threshold in effect.
+    """
     decisions = outcome.comparison.decisions
-    regressions = outcome.comparison.regressions
-    if not regressions:
-        return f"{OK_MESSAGE} ({len(decisions)} benchmarks, threshold {_pct(outcome.threshold)})"
-    thresholds = sorted({d.threshold for d in regressions})
-    shown = "/".join(_pct(t) for t in thresholds)
-    names = ", ".join(f"{d.name} ({_signed_pct(d.change_percent)})" for d in regressions)
-    return (
-        f"Performance regression > {shown} detected in {len(regressions)} of "
-        f"{len(decisions)} benchmarks: {names}"
-    )
+    regressions = ordered(outcome.comparison.regressions)
+    inconclusive = outcome.comparison.inconclusive
+    total = _count(len(decisions), "benchmark")
+    if regressions:
+        thresholds = sorted({d.threshold for d in regressions})
+        shown = "/".join(_pct(t) for t in thresholds)
+        names = _bounded([f"{d.name} ({_signed_pct(d.change_percent)})" for d in regressions])
+        line = (
+            f"Performance regression > {shown} detected in {len(regressions)} of {total}: {names}"
+        )
+        return f"{line}; {thresholds_text(outcome)}" if outcome.thresholds else line
+    if outcome.failed_strict:
+        names = _bounded([d.name for d in inconclusive])
+        return (
+            f"Performance not established (--strict): {len(inconclusive)} of {total} "
+            f"inconclusive, too few worker processes: {names} ({thresholds_text(outcome)})"
+        )
+    unsure = f"; {len(inconclusive)} inconclusive: too few worker processes" if inconclusive else ""
+    return f"{OK_MESSAGE} ({total}, {thresholds_text(outcome)}{unsure})"
+
+
+def thresholds_text(outcome: Outcome) -> str:
+    """The thresholds for the last line: `threshold 10%`, or every one in effect:
+    `thresholds in effect: 10%; io.* 5%`."""
+    if not outcome.thresholds:
+        return f"threshold {_pct(outcome.threshold)}"
+    parts = [_pct(outcome.threshold), *(f"{p} {_pct(v)}" for p, v in outcome.thresholds)]
+    return "thresholds in effect: " + "; ".join(parts)
+
+
+def _bounded(names: list[str]) -> str:
+    shown = ", ".join(names[:LAST_LINE_NAMES])
+    rest = len(names) - LAST_LINE_NAMES
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def ordered(decisions: Iterable[Decision]) -> list[Decision]:
+    """By verdict (regressions first), then by change, the largest slowdown first."""
+    return sorted(decisions, key=lambda d: (_VERDICT_ORDER[d.verdict], -d.change_percent))
+
+
+def geometric_mean(decisions: Iterable[Decision]) -> float | None:
+    """The geometric mean of the ratios current/baseline (None without any)."""
+    logs = [math.log(d.ratio) for d in decisions if d.ratio > 0 and math.isfinite(d.ratio)]
+    return math.exp(sum(logs) / len(logs)) if logs else None
+
+
+def drift_line(outcome: Outcome) -> str | None:
+    """Where the between-run drift of the intervals came from, said once for the table."""
+    decisions = outcome.comparison.decisions
+    sources = {d.drift_source for d in decisions if d.verdict is not Verdict.INCONCLUSIVE}
+    if not sources:
+        return None
+    if sources == {DRIFT_MEASURED}:
+        return "drift between runs: estimated from this comparison's runs"
+    parts = []
+    if DRIFT_HISTORY in sources:
+        where = f" ({outcome.drift_history})" if outcome.drift_history else ""
+        parts.append(f"from the store's history{where}")
+    if DRIFT_NONE in sources:
+        parts.append(
+            "not estimated (one run per side and no earlier baselines in the store): "
+            "taken as 0, so the intervals are too narrow if whole runs drift"
+        )
+    if DRIFT_MEASURED in sources:
+        parts.append("from this comparison's runs")
+    return "drift between runs: " + "; ".join(parts)
 
 
 def _pct(value: float) -> str:
@@ -135,17 +222,19 @@ def text_report(outcome: Outcome) -> str:
         f"Suite:           {outcome.suite or 'unknown'}",
         f"Fingerprint:     {outcome.fingerprint or 'none recorded'}",
         f"Metric:          {outcome.metric}",
-        f"Threshold:       {_pct(outcome.threshold)} (per benchmark where configured)",
+        f"Threshold:       {thresholds_text(outcome)}",
         f"Baseline:        {_side_line(outcome.base)}",
         f"Current:         {_side_line(outcome.head)}",
         "",
         "Method: the unit is the worker process (its mean); the ratio current/baseline",
-        f"has a {_confidence_label()} interval that includes run-to-run drift. A regression "
-        "needs the ratio",
-        "beyond 1 + threshold and the whole interval above 1.",
+        f"has a {_confidence_label()} interval that includes run-to-run drift where it is "
+        "known. A regression",
+        "needs the ratio beyond 1 + threshold and the whole interval above 1; a side with one",
+        "worker process is inconclusive.",
+        *([drift] if (drift := drift_line(outcome)) else []),
         "",
     ]
-    for d in outcome.comparison.decisions:
+    for d in ordered(outcome.comparison.decisions):
         lines += [
             f"{d.name}: {d.verdict.value.upper()}",
             f"  baseline  {_side_text(d.base.mean, d.base.std, d.unit)} "
@@ -261,7 +350,10 @@ def analysis(outcome: Outcome, results_file: str | None = None) -> dict[str, Any
         "threshold_pct": outcome.threshold,
         "confidence": CONFIDENCE,
         "regression_detected": outcome.regressed,
-        "exit_code": outcome.exit_code,
+        "strict": outcome.strict,
+        "thresholds": [{"pattern": p, "threshold_pct": v} for p, v in outcome.thresholds],
+        "geometric_mean_ratio": geometric_mean(outcome.comparison.decisions),
+        "exit_code": int(outcome.exit_code),
         "message": final_line(outcome),
         "baseline": _side_dict(outcome.base),
         "current": {**_side_dict(outcome.head), "results_file": results_file},
@@ -276,6 +368,8 @@ def analysis(outcome: Outcome, results_file: str | None = None) -> dict[str, Any
                 "ci_high": d.high,
                 "df": _finite(d.df),
                 "between_run_variance_estimated": d.between_run_estimated,
+                "drift_source": d.drift_source,
+                "reason": d.note if d.verdict is Verdict.INCONCLUSIVE else None,
                 "unit": d.unit,
                 "baseline": _summary_dict(d.base),
                 "current": _summary_dict(d.head),
@@ -309,19 +403,21 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
 
 def summary_markdown(outcome: Outcome, html_link: str | None = None) -> str:
     """A Markdown table for pull-request summaries; `html_link` says where report.html is."""
-    icon = ":x:" if outcome.regressed else ":white_check_mark:"
+    icon = ":x:" if outcome.exit_code else ":white_check_mark:"
     lines = [
         f"### {icon} Performance check: {outcome.suite or 'results'}",
         "",
-        f"Metric `{outcome.metric}`, threshold {_pct(outcome.threshold)}, fingerprint "
+        f"Metric `{outcome.metric}`, {thresholds_text(outcome)}, fingerprint "
         f"`{outcome.fingerprint or 'none'}`, baseline commit "
         f"`{(outcome.base.commit or 'unknown')[:12]}`.",
         "",
         f"| Benchmark | Baseline | Current | Change | {_confidence_label()} interval | Verdict |",
         "|---|---:|---:|---:|---|---|",
     ]
-    for d in outcome.comparison.decisions:
+    for d in ordered(outcome.comparison.decisions):
         verdict = f"**{d.verdict.value}**" if d.regressed else d.verdict.value
+        if d.verdict is Verdict.INCONCLUSIVE:
+            verdict = f"{verdict}: {d.note}"
         lines.append(
             f"| `{d.name}` | {_side_text(d.base.mean, d.base.std, d.unit)} | "
             f"{_side_text(d.head.mean, d.head.std, d.unit)} | {_signed_pct(d.change_percent)} "
@@ -339,7 +435,11 @@ def summary_markdown(outcome: Outcome, html_link: str | None = None) -> str:
             for key, old, new in outcome.software_changes
         ]
         lines.append("")
-    lines += [f"> {note}" for note in outcome.notes]
+    mean = geometric_mean(outcome.comparison.decisions)
+    if mean is not None:
+        lines += [f"Geometric mean of ratios: {mean:.3f} ({_signed_pct((mean - 1) * 100)})", ""]
+    drift = drift_line(outcome)
+    lines += [f"> {note}" for note in [*([drift] if drift else []), *outcome.notes]]
     if html_link:
         lines += ["", html_link, ""]
     lines += [f"**{final_line(outcome)}**", ""]
@@ -476,35 +576,112 @@ def append_step_summary(markdown: str, environ: Mapping[str, str]) -> tuple[Path
 # --- the console ------------------------------------------------------------------
 
 
-def verdict_table(decisions: Iterable[Decision], title: str | None = None) -> Table:
-    """The verdict table printed by check and compare.
+def verdict_table(
+    decisions: Iterable[Decision], title: str | None = None, width: int | None = None
+) -> Table:
+    """The verdict table printed by check and compare, in the order given.
 
-    Means only (the spreads are in the report and the export), so that it fits an
-    80-column CI log; a name too long for it folds rather than being cut.
+    Means only (the spreads are in the report and the export). When the full table
+    (borders, interval column) is wider than `width`, it drops the borders and the
+    interval column, then cuts long names in the middle: a name keeps its start and
+    its end, and never shrinks below MIN_NAME_WIDTH characters.
     """
-    table = Table(title=title, show_lines=False, title_justify="left")
-    table.add_column("Benchmark", overflow="fold")
-    table.add_column("Baseline", justify="right", no_wrap=True)
-    table.add_column("Current", justify="right", no_wrap=True)
-    table.add_column("Change", justify="right", no_wrap=True)
-    table.add_column(f"{_confidence_label()} interval", justify="center", no_wrap=True)
-    table.add_column("Verdict", no_wrap=True)
-    for d in decisions:
-        style = _VERDICT_STYLE.get(d.verdict, "")
-        table.add_row(
-            d.name,
+    rows = [
+        (
+            d,
             format_quantity(d.base.mean, d.unit),
             format_quantity(d.head.mean, d.unit),
             _signed_pct(d.change_percent),
             f"{d.low:.3f}-{d.high:.3f}",
-            f"[{style}]{d.verdict.value}[/]" if style else d.verdict.value,
         )
+        for d in decisions
+    ]
+    headers = ("Benchmark", "Baseline", "Current", "Change", f"{_confidence_label()} interval",
+               "Verdict")  # fmt: skip
+
+    def widest(index: int) -> int:
+        cells: list[str] = [str(r[index]) for r in rows] if index else [r[0].name for r in rows]
+        return max([len(headers[index]), *(len(c) for c in cells)])
+
+    verdicts = max([len(headers[5]), *(len(r[0].verdict.value) for r in rows)])
+    others = [widest(i) for i in (1, 2, 3, 4)] + [verdicts]
+    # HEAVY_HEAD: one border per column plus one, and a space each side of every cell.
+    full = widest(0) + sum(others) + 3 * len(headers) + 1
+    compact = width is not None and full > width
+    if compact:
+        others = [others[0], others[1], others[2], others[4]]
+        # No edges, no cell padding at the table's edges, one space between columns.
+        used = sum(others) + 3 * len(others)
+        name_width = max(MIN_NAME_WIDTH, (width or 0) - used)
+        table = Table(
+            title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+            title_justify="left",
+        )  # fmt: skip
+    else:
+        name_width = widest(0)
+        table = Table(title=title, show_lines=False, title_justify="left")
+    table.add_column("Benchmark", no_wrap=True, overflow="ellipsis", min_width=MIN_NAME_WIDTH)
+    table.add_column("Baseline", justify="right", no_wrap=True)
+    table.add_column("Current", justify="right", no_wrap=True)
+    table.add_column("Change", justify="right", no_wrap=True)
+    if not compact:
+        table.add_column(headers[4], justify="center", no_wrap=True)
+    table.add_column("Verdict", no_wrap=True)
+    for d, base_text, head_text, change, interval in rows:
+        style = _VERDICT_STYLE[d.verdict]
+        cells = [middle_cut(d.name, name_width), base_text, head_text, change]
+        if not compact:
+            cells.append(interval)
+        cells.append(f"[{style}]{d.verdict.value}[/]" if style else d.verdict.value)
+        table.add_row(*cells)
     return table
+
+
+def middle_cut(name: str, width: int) -> str:
+    """`name` in at most `width` characters, its middle replaced by an ellipsis."""
+    if len(name) <= width:
+        return name
+    keep = max(width - 1, 2)
+    head = (keep + 1) // 2
+    return f"{name[:head]}…{name[len(name) - (keep - head) :]}"
+
+
+def table_rows(outcome: Outcome) -> tuple[list[Decision], int]:
+    """The decisions the console table shows, and how many `same` ones it folded away."""
+    decisions = ordered(outcome.comparison.decisions)
+    if outcome.show_all or len(decisions) <= COLLAPSE_ABOVE:
+        return decisions, 0
+    shown = [d for d in decisions if d.verdict is not Verdict.SAME]
+    return shown, len(decisions) - len(shown)
 
 
 def print_outcome(outcome: Outcome, console: Console) -> None:
     """The verdict table, notes, and the final line (always last)."""
-    console.print(verdict_table(outcome.comparison.decisions))
+    shown, folded = table_rows(outcome)
+    if shown:
+        console.print(verdict_table(shown, width=console.width))
+    if folded:
+        console.print(
+            f"{_count(folded, 'benchmark')} the same (--all lists them)",
+            markup=False,
+            highlight=False,
+        )
+    mean = geometric_mean(outcome.comparison.decisions)
+    if mean is not None and len(outcome.comparison.decisions) > 1:
+        console.print(
+            f"Geometric mean of ratios: {mean:.3f} ({_signed_pct((mean - 1) * 100)})",
+            markup=False,
+            highlight=False,
+        )
+    for d in ordered(outcome.comparison.inconclusive):
+        console.print(
+            f"{d.name}: inconclusive: {d.note} (--strict fails on it)",
+            markup=False,
+            highlight=False,
+        )
+    drift = drift_line(outcome)
+    if drift:
+        console.print(drift, markup=False, highlight=False)
     for name in outcome.comparison.only_in_base:
         console.print(f"{name}: in the baseline but not measured now", markup=False)
     for name in outcome.comparison.only_in_head:
@@ -516,5 +693,5 @@ def print_outcome(outcome: Outcome, console: Console) -> None:
             highlight=False,
         )
     for note in outcome.notes:
-        console.print(f"note: {note}", markup=False)
+        console.print(f"note: {note}", markup=False, highlight=False)
     console.print(final_line(outcome), markup=False, highlight=False, soft_wrap=True)
