@@ -181,18 +181,3 @@ def test_console_output_ends_with_the_final_line() -> None:
     assert text.rstrip().splitlines()[-1] == report.final_line(result)
     assert "calc.sum" in text
     assert "regression" in text
-
-
-@pytest.mark.parametrize(
-    ("value", "unit", "expected"),
-    [
-        (1.5, "second", "1.5 s"),
-        (0.00123, "second", "1.23 ms"),
-        (4.56e-6, "second", "4.56 us"),
-        (7e-10, "second", "0.7 ns"),
-        (1234567.0, "integer", "1,234,567"),
-        (2048.0, "byte", "2,048 B"),
-    ],
-)
-def test_format_quantity(value: float, unit: str, expected: str) -> None:
-    assert report.format_quantity(value, unit) == expected

@@ -1,4 +1,5 @@
-"""`perfagent history`: each benchmark's baselines over time, change points, a plot."""
+"""`perfagent history`: each benchmark's baselines over time, change points, a plot,
+and (--html) a static site of the whole store."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import typer
 from perfagent import options
 
 if TYPE_CHECKING:
+    from perfagent.config import Settings
     from perfagent.judge.history import SuiteHistory
 
 Plot = Annotated[
@@ -30,6 +32,28 @@ Last = Annotated[
         min=2,
         help="Only the newest N baselines. [default: all, up to 200]",
         metavar="N",
+        show_default=False,
+    ),
+]
+Html = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        help="Write a static site of every hardware class and suite in the store instead: "
+        "DIR/index.html and a page per benchmark with its baselines over time and change "
+        "points, to publish as a CI artifact or on GitHub Pages. --fingerprint and -b narrow it.",
+        metavar="DIR",
+        show_default=False,
+        file_okay=False,
+    ),
+]
+RepoUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--repo-url",
+        help="The repository's web address, to link commits in the --html pages. "
+        "[env PERFAGENT_REPO_URL; default from GITHUB_SERVER_URL/GITHUB_REPOSITORY]",
+        metavar="URL",
         show_default=False,
     ),
 ]
@@ -54,6 +78,8 @@ def command(
     last: Last = None,
     min_change: MinChange = None,
     as_json: options.Json = False,
+    html: Html = None,
+    repo_url: RepoUrl = None,
 ) -> None:
     """Show each benchmark's baselines over time and the change points in them.
 
@@ -72,12 +98,20 @@ def command(
         perfagent history -b tiling --plot history.png
 
         perfagent history --fingerprint 3f2a9c01b7de --last 30 --json
+
+        perfagent history --html site --repo-url https://github.com/org/repo
     """
     from perfagent.judge.history import MIN_CHANGE_PERCENT, build_history
     from perfagent.reports.plot import write_plot
     from perfagent.store import open_store
 
-    settings = options.settings(suite=suite, store=store)
+    settings = options.settings(suite=suite, store=store, repo_url=repo_url)
+    min_change_percent = min_change if min_change is not None else MIN_CHANGE_PERCENT
+    if html is not None:
+        if plot is not None or as_json:
+            raise typer.BadParameter("--html writes the whole store's site; drop --plot/--json")
+        _publish(settings, html, fingerprint, benchmark, last, min_change_percent)
+        return
     suite_name = Path(settings.suite).resolve().name
     if fingerprint is None:
         from perfagent.machine.fingerprint import collect
@@ -89,7 +123,7 @@ def command(
         suite_name,
         patterns=benchmark,
         last=last,
-        min_change_percent=min_change if min_change is not None else MIN_CHANGE_PERCENT,
+        min_change_percent=min_change_percent,
     )
     if plot is not None:
         write_plot(history, plot)
@@ -101,11 +135,55 @@ def command(
     _print(history, plot)
 
 
+def _publish(
+    settings: Settings,
+    directory: Path,
+    fingerprint: str | None,
+    patterns: list[str] | None,
+    last: int | None,
+    min_change_percent: float,
+) -> None:
+    """The --html site: every (fingerprint, suite) of the store, one page per benchmark."""
+    import os
+
+    from perfagent.console import out
+    from perfagent.reports import dashboard
+    from perfagent.reports.html import repository_url
+    from perfagent.store import open_store
+
+    baseline_store = open_store(settings.store)
+    histories, skipped = dashboard.collect(
+        baseline_store,
+        fingerprints=[fingerprint] if fingerprint else None,
+        patterns=patterns,
+        last=last,
+        min_change_percent=min_change_percent,
+    )
+    site = dashboard.write_site(
+        histories,
+        directory,
+        store_location=baseline_store.location,
+        repo_url=repository_url(settings.repo_url, os.environ),
+        skipped=skipped,
+    )
+    classes = len({h.fingerprint for h in histories})
+    flagged = sum(len(b.flagged) for h in histories for b in h.benchmarks)
+    for note in skipped:
+        out.print(f"skipped {note}", markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        f"Dashboard: {site.index} ({classes} hardware class{'es' if classes != 1 else ''}, "
+        f"{len(site.pages)} benchmark page(s), {flagged} change point(s) flagged)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _print(history: SuiteHistory, plot: Path | None) -> None:
     from rich.table import Table
 
     from perfagent.console import out
-    from perfagent.reports.report import format_quantity
+    from perfagent.reports.units import format_quantity
 
     baselines = history.baselines
     first, newest = baselines[0], baselines[-1]

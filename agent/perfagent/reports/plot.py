@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import io
-import statistics
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perfagent.errors import UsageError
 from perfagent.judge.changepoints import segment_means
 from perfagent.judge.history import BenchmarkHistory, SuiteHistory, signed_percent
+from perfagent.reports.units import axis_scale
 from perfagent.store.atomic import atomic_write_bytes
 
 if TYPE_CHECKING:
     from perfagent.store import StoredBaseline
-
-# pyperf units shown in a readable scale: (factor, suffix) by magnitude.
-_TIME_SCALES = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
-
-
-def _scale(unit: str, values: Sequence[float]) -> tuple[float, str]:
-    if unit == "second":
-        typical = statistics.median(abs(v) for v in values) if values else 1.0
-        for factor, suffix in _TIME_SCALES:
-            if typical >= factor:
-                return factor, suffix
-        return _TIME_SCALES[-1]
-    if unit == "integer":
-        return 1.0, "instructions"
-    return 1.0, unit
 
 
 def plot_png(history: SuiteHistory) -> bytes:
@@ -83,7 +67,7 @@ def _tick_label(baseline: StoredBaseline) -> str:
 
 
 def _plot_benchmark(axis: Any, benchmark: BenchmarkHistory) -> None:
-    factor, suffix = _scale(benchmark.unit, [p.mean for p in benchmark.points])
+    factor, suffix = axis_scale(benchmark.unit, [p.mean for p in benchmark.points])
     xs = [p.position for p in benchmark.points]
     ys = [p.mean / factor for p in benchmark.points]
     errors = [p.stdev / factor for p in benchmark.points]
