@@ -393,22 +393,48 @@ def _fetch(
 
 def _unpack_artifacts(bundle: Path, fetch_to: Path) -> list[str]:
     """Extract the artifacts: `artifacts/...` lands in `fetch_to` itself, other outputs
-    under their path relative to the remote session (without climbing out of it)."""
+    under their path relative to the remote session (without climbing out of it).
+
+    Every member is checked first, on every Python: only regular files and
+    directories, with relative paths that stay inside `fetch_to`. Python 3.11.4+ also
+    gets tarfile's "data" filter; 3.11.0-3.11.3 (Debian 12 ships 3.11.2) have no
+    `filter=` argument, and the check alone guards them. A refused archive is a
+    UsageError (exit 2) and nothing of it is written.
+    """
     fetched = []
     fetch_to.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(bundle, "r:gz") as archive:
-        members = []
-        for member in archive.getmembers():
-            name = member.name
-            if name == ARTIFACTS or name.startswith(f"{ARTIFACTS}/"):
-                name = name[len(ARTIFACTS) :].lstrip("/") or "."
-            member.name = name
-            members.append(member)
-            if member.isfile():
-                fetched.append(name)
-        # The "data" filter refuses absolute paths, links out of the target and devices.
-        archive.extractall(fetch_to, members=members, filter="data")
+    root = fetch_to.resolve()
+    try:
+        with tarfile.open(bundle, "r:gz") as archive:
+            members = []
+            for member in archive.getmembers():
+                name = member.name
+                if name == ARTIFACTS or name.startswith(f"{ARTIFACTS}/"):
+                    name = name[len(ARTIFACTS) :].lstrip("/") or "."
+                _check_member(bundle, member, name, root)
+                member.name = name
+                members.append(member)
+                if member.isfile():
+                    fetched.append(name)
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(fetch_to, members=members, filter="data")
+            else:
+                archive.extractall(fetch_to, members=members)
+    except (tarfile.TarError, OSError) as exc:
+        raise UsageError(f"artifacts archive {bundle}: cannot unpack it: {exc}") from None
     return sorted(fetched)
+
+
+def _check_member(bundle: Path, member: tarfile.TarInfo, name: str, root: Path) -> None:
+    """UsageError unless the member is a plain file or directory that stays under root."""
+    refused = f"artifacts archive {bundle}: refused member {member.name!r}"
+    if not (member.isfile() or member.isdir()):
+        raise UsageError(f"{refused}: not a regular file or directory")
+    if name.startswith("/") or os.path.isabs(name):
+        raise UsageError(f"{refused}: an absolute path")
+    target = (root / name).resolve()
+    if target != root and root not in target.parents:
+        raise UsageError(f"{refused}: it climbs out of {root}")
 
 
 def fetch_dir_for(host: str, base: Path) -> Path:

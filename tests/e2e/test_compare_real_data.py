@@ -502,3 +502,60 @@ def test_flag_and_environment_win_over_the_file(
     result = invoke("compare", base, head, "--threshold", "40")
     assert result.code == 0, result.text
     assert result.last_line == f"{OK} (2 benchmarks, threshold 40%)"
+
+
+def test_baselines_prune_on_a_read_only_store_exits_2(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = aa_store(tmp_path / "store")
+    import errno
+
+    from perfagent.store import directory
+
+    class ReadOnlyLock:
+        """filelock on a read-only file system: opening the lock file fails with EROFS."""
+
+        def __init__(self, path: str, timeout: float) -> None:
+            self.path = path
+
+        def acquire(self) -> None:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), self.path)
+
+        def release(self) -> None:  # pragma: no cover - never acquired
+            pass
+
+    monkeypatch.setattr(directory, "FileLock", ReadOnlyLock)
+    result = invoke("baselines", "prune", "--keep", "0", "--store", store)
+    assert result.code == 2, result.text
+    assert result.last_line.startswith(f"perfagent: error: baseline store {store}: cannot lock")
+    assert "Read-only file system" in result.last_line
+    assert len(list((store / "0f1e2d3c4b5a" / "pyperformance" / "archive").iterdir())) == 3
+
+
+# --- the store refuses symlinks --------------------------------------------------------
+
+
+def test_check_refuses_a_current_baseline_symlinked_to_a_secret(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.json"
+    shutil.copy(own_file("aa_base.json"), secret)
+    suite_dir = tmp_path / "store" / "0f1e2d3c4b5a" / "pyperformance"
+    suite_dir.mkdir(parents=True)
+    (suite_dir / "current.json").symlink_to(secret)
+    result = invoke("check", "--results", own_file("aa_head.json"), "--store", tmp_path / "store")
+    assert result.code == 2, result.text
+    assert "current.json is a symbolic link" in result.last_line
+
+
+def test_baselines_list_refuses_an_archive_symlinked_outside(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    store = aa_store(tmp_path / "store")
+    outside = tmp_path / "outside"
+    archive = store / "0f1e2d3c4b5a" / "pyperformance" / "archive"
+    shutil.move(archive, outside)
+    archive.symlink_to(outside)
+    result = invoke("baselines", "list", "--all", "--store", store)
+    assert result.code == 2, result.text
+    assert "archive is a symbolic link" in result.last_line

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from perfagent import remote
@@ -156,3 +157,67 @@ def test_cli_refuses_a_baseline_before_connecting(repo: Path) -> None:
     assert done.returncode == 2
     assert "runs run or check on the host, not baseline" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _bundle(path: Path, members: list[tarfile.TarInfo], data: bytes = b"x") -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for info in members:
+            tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
+    return path
+
+
+def _file(name: str, data: bytes = b"x") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info
+
+
+def _old_python_tarfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python 3.11.0-3.11.3 (Debian 12's 3.11.2): no data_filter, no filter= argument."""
+    monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    real = tarfile.TarFile.extractall
+
+    def extractall(self: tarfile.TarFile, path: Any = ".", members: Any = None, **kw: Any) -> None:
+        if "filter" in kw:
+            raise TypeError("extractall() got an unexpected keyword argument 'filter'")
+        real(self, path, members, **kw)
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", extractall)
+
+
+def test_artifacts_unpack_on_python_without_tar_filters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_python_tarfile(monkeypatch)
+    bundle = _bundle(tmp_path / "a.tar.gz", [_file("artifacts/summary.md", b"# ok")], b"# ok")
+    assert remote._unpack_artifacts(bundle, tmp_path / "out") == ["summary.md"]
+    assert (tmp_path / "out" / "summary.md").read_text() == "# ok"
+
+
+@pytest.mark.parametrize("old_python", [False, True])
+@pytest.mark.parametrize(
+    ("member", "says"),
+    [
+        (_file("../escaped.txt"), "climbs out"),
+        (_file("/tmp/absolute.txt"), "absolute path"),
+        (tarfile.TarInfo("artifacts/link"), "not a regular file"),
+    ],
+)
+def test_hostile_artifacts_are_refused_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    member: tarfile.TarInfo,
+    says: str,
+    old_python: bool,
+) -> None:
+    if old_python:
+        _old_python_tarfile(monkeypatch)
+    if member.name.endswith("link"):
+        member.type = tarfile.SYMTYPE
+        member.linkname = "/etc/passwd"
+    bundle = _bundle(tmp_path / "a.tar.gz", [_file("artifacts/ok.md"), member])
+    with pytest.raises(UsageError, match=says) as refused:
+        remote._unpack_artifacts(bundle, tmp_path / "out")
+    assert refused.value.exit_code == 2
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not (tmp_path / "out" / "ok.md").exists()  # nothing of a refused archive

@@ -273,3 +273,62 @@ def test_nearest_baseline_reports_the_differing_fields(tmp_path: Path) -> None:
     assert nearest.baseline.fingerprint == "111111111111"
     assert nearest.differences == [("governor", "powersave", "performance")]
     assert nearest_baseline(store, "unknown-suite", HARDWARE) is None
+
+
+# --- symlinks under the store (issue 11): refused before reading or writing ------------
+
+STEADY = [[0.01, 0.0101, 0.0099]]
+
+
+def _symlinked_current(root: Path, secret: Path) -> Path:
+    directory = root / FINGERPRINT / "demo"
+    directory.mkdir(parents=True)
+    (directory / "current.json").symlink_to(secret)
+    return directory
+
+
+def test_a_symlinked_current_baseline_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    results.write(make_suite({"grid.sum": STEADY}), secret)
+    directory = _symlinked_current(tmp_path / "store", secret)
+    store = DirectoryStore(tmp_path / "store")
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.read(FINGERPRINT, "demo")
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.write(FINGERPRINT, "demo", make_suite({"grid.sum": STEADY}))
+    # Nothing of the secret was archived, and the link still points where it did.
+    assert not (directory / "archive").exists()
+    assert (directory / "current.json").is_symlink()
+
+
+def test_a_symlinked_archive_never_writes_outside_the_store(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store = DirectoryStore(tmp_path / "store")
+    store.write(FINGERPRINT, "demo", make_suite({"grid.sum": STEADY}, commit="aaaa"))
+    directory = store.directory(FINGERPRINT, "demo")
+    (directory / "archive").symlink_to(outside)
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.write(FINGERPRINT, "demo", make_suite({"grid.sum": STEADY}, commit="bbbb"))
+    assert list(outside.iterdir()) == []
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.entries(archived=True)
+
+
+def test_a_symlinked_fingerprint_directory_is_refused(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "demo").mkdir(parents=True)
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / FINGERPRINT).symlink_to(elsewhere)
+    store = DirectoryStore(tmp_path / "store")
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.write(FINGERPRINT, "demo", make_suite({"grid.sum": STEADY}))
+    assert list((elsewhere / "demo").iterdir()) == []
+
+
+def test_a_fifo_in_the_store_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "store" / FINGERPRINT / "demo"
+    directory.mkdir(parents=True)
+    os.mkfifo(directory / "current.json")
+    with pytest.raises(StoreError, match="not a regular file"):
+        DirectoryStore(tmp_path / "store").read(FINGERPRINT, "demo")

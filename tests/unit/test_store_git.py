@@ -248,3 +248,54 @@ def test_cli_reads_a_git_store(tmp_path: Path, bare: Path, monkeypatch: pytest.M
     assert outcome.exit_code == 0, outcome.output
     [entry] = json.loads(outcome.stdout)
     assert (entry["fingerprint"], entry["suite"], entry["commit"]) == (FINGERPRINT, SUITE, "aaaa")
+
+
+def _push_symlink(bare: Path, tmp_path: Path, link: str, target: Path) -> None:
+    """Commit a symlink at `link` on the shared branch, as a hostile pull request could."""
+    work = tmp_path / "attacker"
+    subprocess.run(["git", "clone", "--quiet", str(bare), str(work)], check=True)
+    subprocess.run(["git", "-C", str(work), "checkout", "--quiet", BRANCH], check=True)
+    path = work / link
+    if path.is_dir() and not path.is_symlink():
+        subprocess.run(["git", "-C", str(work), "rm", "-r", "--quiet", link], check=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(target)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@x",
+           "GIT_COMMITTER_NAME": "x", "GIT_COMMITTER_EMAIL": "x@x"}  # fmt: skip
+    subprocess.run(["git", "-C", str(work), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(work), "commit", "--quiet", "-m", "evil"], check=True, env=env)
+    subprocess.run(["git", "-C", str(work), "push", "--quiet", "origin", BRANCH], check=True)
+
+
+def test_git_store_refuses_a_current_baseline_symlinked_to_a_secret(
+    tmp_path: Path, bare: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOKEN=do-not-push\n")
+    first = _store(bare, tmp_path / "cache-a")
+    first.write(FINGERPRINT, SUITE, _baseline("aaaa"))  # type: ignore[arg-type]
+    _push_symlink(bare, tmp_path, f"{FINGERPRINT}/{SUITE}/current.json", secret)
+    victim = _store(bare, tmp_path / "cache-b")
+    with pytest.raises(StoreError, match="symbolic link"):
+        victim.write(FINGERPRINT, SUITE, _baseline("bbbb"))  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="symbolic link"):
+        victim.read(FINGERPRINT, SUITE)
+    shown = subprocess.run(
+        ["git", "--git-dir", str(bare), "grep", "do-not-push", BRANCH],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert shown.stdout == ""
+
+
+def test_git_store_refuses_an_archive_symlinked_outside(tmp_path: Path, bare: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    first = _store(bare, tmp_path / "cache-a")
+    first.write(FINGERPRINT, SUITE, _baseline("aaaa"))  # type: ignore[arg-type]
+    _push_symlink(bare, tmp_path, f"{FINGERPRINT}/{SUITE}/archive", outside)
+    victim = _store(bare, tmp_path / "cache-b")
+    with pytest.raises(StoreError, match="symbolic link"):
+        victim.write(FINGERPRINT, SUITE, _baseline("bbbb"))  # type: ignore[arg-type]
+    assert list(outside.iterdir()) == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,54 @@ LOCK_TIMEOUT = 60.0
 _ARCHIVE_STAMP = "%Y%m%dT%H%M%SZ"
 _ARCHIVE_NAME = re.compile(r"^(\d{8}T\d{6}Z)_([^/]+?)(?:-(\d+))?\.json$")
 _SAFE_COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+def _refuse_links(root: Path, path: Path, *, leaf: str) -> None:
+    """StoreError unless every existing part of `path` below `root` is a real directory
+    and the last one (when it exists) is a real `leaf` ("file" or "directory").
+
+    Checked before every read and write: a branch of a shared git store, or anyone
+    with write access to the directory, could plant a symlink (current.json -> a
+    secret, which the next baseline would archive and push; archive/ -> elsewhere,
+    where the next write would land). lstat never follows a link.
+    """
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:  # pragma: no cover - every caller builds paths under root
+        raise StoreError(f"baseline store {root}: {path} is outside the store") from None
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"baseline store {root} is a file, not a directory")
+    current = root
+    for index, part in enumerate(parts):
+        current = current / part
+        try:
+            mode = current.lstat().st_mode
+        except FileNotFoundError:
+            return
+        except NotADirectoryError:
+            raise StoreError(
+                f"baseline store {root}: {current.parent} is not a directory; the store "
+                "refuses it"
+            ) from None
+        except OSError as exc:
+            raise StoreError(
+                f"baseline store {root}: cannot inspect {current}: {exc.strerror or exc}"
+            ) from None
+        last = index == len(parts) - 1
+        if stat.S_ISLNK(mode):
+            raise StoreError(
+                f"baseline store {root}: {current} is a symbolic link; the store refuses "
+                "links (remove it; a baseline is a regular file in a real directory)"
+            )
+        wanted_file = last and leaf == "file"
+        if wanted_file and not stat.S_ISREG(mode):
+            raise StoreError(
+                f"baseline store {root}: {current} is not a regular file; the store refuses it"
+            )
+        if not wanted_file and not stat.S_ISDIR(mode):
+            raise StoreError(
+                f"baseline store {root}: {current} is not a directory; the store refuses it"
+            )
 
 
 def _check_component(value: str, what: str) -> str:
@@ -73,8 +122,12 @@ class DirectoryStore:
 
     # --- reading -------------------------------------------------------------------
 
+    def _safe(self, path: Path, leaf: str = "file") -> Path:
+        _refuse_links(self.root, path, leaf=leaf)
+        return path
+
     def read(self, fingerprint: str, suite: str) -> pyperf.BenchmarkSuite | None:
-        path = self.current_path(fingerprint, suite)
+        path = self._safe(self.current_path(fingerprint, suite))
         if not path.exists():
             if self.root.exists() and not self.root.is_dir():
                 raise StoreError(f"baseline store {self.root} is a file, not a directory")
@@ -88,7 +141,8 @@ class DirectoryStore:
             raise StoreError(f"baseline store {self.root} is a file, not a directory")
         found: list[StoredBaseline] = []
         for fingerprint, suite, directory in self._suite_directories():
-            files = [(directory / CURRENT, False)] if (directory / CURRENT).is_file() else []
+            current = self._safe(directory / CURRENT)
+            files = [(current, False)] if current.is_file() else []
             if archived:
                 files.extend((path, True) for path in self._archived(directory))
             for path, is_archived in files:
@@ -117,6 +171,7 @@ class DirectoryStore:
 
     def _suite_directories(self) -> Iterator[tuple[str, str, Path]]:
         try:
+            # is_dir() follows links: a linked directory is listed, then refused.
             fingerprints = sorted(p for p in self.root.iterdir() if p.is_dir())
         except OSError as exc:
             raise StoreError(
@@ -125,23 +180,28 @@ class DirectoryStore:
         for fingerprint_dir in fingerprints:
             if fingerprint_dir.name.startswith("."):
                 continue
+            self._safe(fingerprint_dir, "directory")
             for suite_dir in sorted(p for p in fingerprint_dir.iterdir() if p.is_dir()):
+                self._safe(suite_dir, "directory")
                 if (suite_dir / CURRENT).is_file() or (suite_dir / ARCHIVE).is_dir():
                     yield fingerprint_dir.name, suite_dir.name, suite_dir
 
-    @staticmethod
-    def _archived(directory: Path) -> list[Path]:
+    def _archived(self, directory: Path) -> list[Path]:
         """Archived baselines of one fingerprint and suite, newest first."""
-        archive = directory / ARCHIVE
+        archive = self._safe(directory / ARCHIVE, "directory")
         if not archive.is_dir():
             return []
-        names = [p for p in archive.iterdir() if p.is_file() and _ARCHIVE_NAME.match(p.name)]
+        names = [p for p in archive.iterdir() if _ARCHIVE_NAME.match(p.name)]
+        for path in names:
+            self._safe(path)
         return sorted(names, key=_archive_sort_key, reverse=True)
 
     # --- writing -------------------------------------------------------------------
 
     def ensure_writable(self, fingerprint: str, suite: str) -> None:
-        directory = self.directory(fingerprint, suite)
+        directory = self._safe(self.directory(fingerprint, suite), "directory")
+        for name, leaf in ((CURRENT, "file"), (ARCHIVE, "directory"), (LOCK, "file")):
+            self._safe(directory / name, leaf)
         try:
             directory.mkdir(parents=True, exist_ok=True)
             probe = directory / f".write-test-{os.getpid()}"
@@ -156,15 +216,25 @@ class DirectoryStore:
     @contextlib.contextmanager
     def _locked(self, directory: Path) -> Iterator[None]:
         lock_path = directory / LOCK
+        lock = FileLock(str(lock_path), timeout=self.lock_timeout)
         try:
-            with FileLock(str(lock_path), timeout=self.lock_timeout):
-                yield
+            lock.acquire()
         except Timeout:
             raise StoreError(
                 f"baseline store {self.root}: {lock_path} is held by another perfagent "
                 f"for more than {self.lock_timeout:g} s; if no other run is writing, "
                 "delete the lock file"
             ) from None
+        except OSError as exc:
+            # A read-only store (a mounted snapshot, a runner without the rights).
+            raise StoreError(
+                f"baseline store {self.root}: cannot lock {lock_path}: {exc.strerror or exc} "
+                "(is the store read-only?)"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def write(
         self, fingerprint: str, suite: str, baseline: pyperf.BenchmarkSuite
@@ -175,6 +245,8 @@ class DirectoryStore:
         current = directory / CURRENT
         try:
             with self._locked(directory):
+                # Again under the lock: the checks above ran before another writer's.
+                self.ensure_writable(fingerprint, suite)
                 if current.exists():
                     self._archive(directory, current)
                 atomic_write_bytes(current, data)
@@ -206,7 +278,7 @@ class DirectoryStore:
             when, commit = None, None
         if when is None:
             when = datetime.fromtimestamp(current.stat().st_mtime, UTC)
-        archive = directory / ARCHIVE
+        archive = self._safe(directory / ARCHIVE, "directory")
         archive.mkdir(exist_ok=True)
         stem = f"{when.strftime(_ARCHIVE_STAMP)}_{_commit_label(commit)}"
         target = archive / f"{stem}.json"
@@ -230,6 +302,7 @@ class DirectoryStore:
             return []
         removed: list[StoredBaseline] = []
         for fingerprint, suite, directory in list(self._suite_directories()):
+            self._safe(directory / LOCK)
             with self._locked(directory):
                 for index, path in enumerate(self._archived(directory)):
                     date = _archive_date(path)
