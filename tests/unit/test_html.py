@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from html_dom import Element, parse
 from perfagent import results
-from perfagent.judge.stats import compare
+from perfagent.judge.machine_drift import Drift
+from perfagent.judge.resolution import Resolution
+from perfagent.judge.stats import DRIFT_HISTORY, compare
 from perfagent.reports import html, report
 from perfagent.reports.report import Outcome, Side
 from synthetic_results import HARDWARE, make_suite
@@ -214,3 +217,50 @@ def test_in_github_actions_the_summary_points_at_the_run_artifacts(tmp_path: Pat
     assert run in (tmp_path / "step.md").read_text()
     # The environment names the repository, so commits are linked in the page.
     assert "https://github.com/org/repo/commit/0123456789abcdef" in artifacts.html.read_text()
+
+
+def test_resolution_and_machine_drift_when_the_judge_measured_them() -> None:
+    resolution = {
+        "calc.sum": Resolution("calc.sum", 4.2, 10.0, 0.01, 0.01, 0.005, "stored baseline", None),
+        "io.read": Resolution("io.read", 23.0, 10.0, 0.05, 0.05, 0.04, "stored baseline", 24),
+    }
+    drift = Drift(ratio=1.08, low=1.06, high=1.10, tolerance=5.0)
+    result = dataclasses.replace(outcome(), resolutions=resolution, machine_drift=drift)
+    _, dom = render(result)
+    table = dom.find("table", id="verdict-table")
+    assert table.find_all("th")[-1].text == "Detects"
+    cells = {
+        row.find("td").text: row.find_all("td")[-1]
+        for row in table.find_all("tr", cls="verdict-row")
+    }
+    assert cells["calc.sum"].text == "4.2%" and not cells["calc.sum"].find_all("span")
+    assert cells["io.read"].find("span", cls="blind").text == "23.0%"
+    notes = [li.text for li in dom.find("section", id="notes").find_all("li")]
+    assert "this machine cannot see 10% on io.read; it can see 23%" in " ".join(notes)
+    assert "runs 8.0% slower" in dom.find("span", cls="machine-drift").text
+    assert "moved" in dom.find("span", cls="machine-drift").classes
+    section = dom.find("section", data_benchmark="io.read").text
+    assert "resolution (stored baseline): detects a slowdown of 23.0% or more" in section
+
+
+def test_each_benchmark_says_where_its_drift_came_from() -> None:
+    base = outcome()
+    drifted = [
+        dataclasses.replace(d, drift_source=DRIFT_HISTORY) if d.name == "calc.sum" else d
+        for d in base.comparison.decisions
+    ]
+    result = dataclasses.replace(
+        base,
+        comparison=base.comparison.replace(drifted),
+        drift_history="4 earlier baselines of a1b2c3d4e5f6/demo",
+    )
+    _, dom = render(result)
+    assert (
+        "from the store's earlier baselines (4 earlier baselines"
+        in dom.find("section", data_benchmark="calc.sum").text
+    )
+    assert (
+        "estimated from this comparison's runs"
+        in dom.find("section", data_benchmark="io.read").text
+    )
+    assert "Drift prior" in dom.find("section", id="facts").text

@@ -31,6 +31,17 @@ ConfirmRuns = Annotated[
 ]
 
 
+AcceptDrift = Annotated[
+    bool,
+    typer.Option(
+        "--accept-drift",
+        help="Judge the code even when the machine itself changed since the baseline (its "
+        "reference workload moved beyond its noise): the drift is reported, the verdict is "
+        "not withheld. Without it such a check exits 3.",
+    ),
+]
+
+
 def command(
     suite: options.Suite = None,
     threshold: options.Threshold = None,
@@ -46,6 +57,7 @@ def command(
     confirm_runs: ConfirmRuns = None,
     commit: options.Commit = None,
     quiet: options.Quiet = False,
+    accept_drift: AcceptDrift = False,
 ) -> None:
     """Run the suite and fail (exit 1) when a benchmark is really slower than the baseline.
 
@@ -56,9 +68,17 @@ def command(
     before failing, the suspect benchmarks alone are measured again (--confirm-runs)
     so that one noisy run does not block a pull request.
 
-    Exit codes: 0 no regression, 1 regression, 2 bad input, 3 no comparable baseline.
+    Every worker also measures a reference workload that does not depend on the code
+    (perfagent.reference); when it moved between the baseline and this check beyond
+    its noise, the machine changed, and the check says by how much and exits 3 rather
+    than call the code's change a regression (unless --accept-drift, or the regression
+    goes beyond what the drift explains). It also prints, per benchmark, the smallest
+    slowdown it can detect with 90% power, and warns where that exceeds the threshold.
+
+    Exit codes: 0 no regression, 1 regression, 2 bad input, 3 no comparable baseline
+    or the machine changed.
     Artifacts go to --output-dir: reports/, exports/, analysis/, results/, summary.md
-    (also appended to $GITHUB_STEP_SUMMARY).
+    (also appended to $GITHUB_STEP_SUMMARY) and report.html (table, plots, machine facts).
 
     Examples:
 
@@ -90,6 +110,7 @@ def command(
         commit=commit,
         progress=QuietProgress() if quiet else None,
         say=None if quiet else _say,
+        accept_drift=accept_drift,
     )
     publish_check(checked.outcome, checked.head, settings.output_dir)
     raise typer.Exit(checked.exit_code)

@@ -31,7 +31,8 @@ CompareOutputDir = Annotated[
     Path | None,
     typer.Option(
         "--output-dir",
-        help="Also write the check's artifacts (report, export, analysis, summary.md) here.",
+        help="Also write the check's artifacts (report, export, analysis, summary.md, "
+        "report.html) here.",
         show_default=False,
     ),
 ]
@@ -117,7 +118,7 @@ def command(
         drift_history=history,
     )
     if output_dir is not None:
-        artifacts = report.write_artifacts(outcome, output_dir, None)
+        artifacts = report.write_artifacts(outcome, output_dir, None, repo_url=settings.repo_url)
         for warning in artifacts.warnings:
             err.print(f"perfagent: warning: {warning}", markup=False, highlight=False)
     report.print_outcome(outcome, out)

@@ -1,1 +1,2 @@
-"""Reports: the artifacts of a check (text, CSV, JSON, summary.md) and the history plot."""
+"""Reports: the artifacts of a check (text, CSV, JSON, summary.md, report.html), the history
+plot and the history dashboard."""

@@ -20,7 +20,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from perfagent import __version__
-from perfagent.judge.stats import CONFIDENCE, Decision
+from perfagent.judge.resolution import POWER, Resolution
+from perfagent.judge.stats import (
+    CONFIDENCE,
+    DRIFT_HISTORY,
+    DRIFT_MEASURED,
+    DRIFT_NONE,
+    Decision,
+)
 from perfagent.reports.svg import Canvas, Scale, escape, nice_ticks, padded_range, tick_label
 from perfagent.reports.units import axis_scale, format_quantity
 
@@ -72,6 +79,7 @@ tr.regression td { background: var(--bad-bg); }
 .verdict.slower, .verdict.inconclusive { color: var(--warn); background: var(--warn-bg); }
 .verdict.faster { color: var(--good); background: var(--good-bg); }
 .verdict.missing, .verdict.new { color: var(--muted); }
+.blind, .machine-drift.moved { color: var(--bad); font-weight: 600; }
 section.benchmark { border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px;
   margin: 12px 0; }
 section.benchmark.regression { border-color: var(--bad); border-width: 2px; }
@@ -305,7 +313,7 @@ def _facts_section(outcome: Outcome, repo_url: str | None) -> str:
         ("Date (UTC)", escape(outcome.timestamp.strftime("%Y-%m-%d %H:%M:%S"))),
         ("Suite", escape(outcome.suite or "unknown")),
         ("Metric", escape(outcome.metric)),
-        ("Threshold", escape(f"{_pct(outcome.threshold)} (per benchmark where configured)")),
+        ("Threshold", escape(_thresholds(outcome))),
         ("Baseline", _side_html(outcome.base, repo_url)),
         ("Current", _side_html(outcome.head, repo_url)),
         (
@@ -315,7 +323,20 @@ def _facts_section(outcome: Outcome, repo_url: str | None) -> str:
             else '<span class="muted">none recorded</span>',
         ),
     ]
+    if outcome.drift_history:
+        items.append(("Drift prior", escape(f"from {outcome.drift_history}")))
+    drift = outcome.machine_drift
+    if drift is not None:
+        state = "machine-drift moved" if drift.moved else "machine-drift"
+        items.append(("Machine", f'<span class="{state}">{escape(drift.describe())}</span>'))
     return f'<section id="facts"><h2>The check</h2>{facts(items)}</section>'
+
+
+def _thresholds(outcome: Outcome) -> str:
+    if not outcome.thresholds:
+        return f"{_pct(outcome.threshold)} for every benchmark"
+    own = "; ".join(f"{pattern} {_pct(value)}" for pattern, value in outcome.thresholds)
+    return f"{_pct(outcome.threshold)}; {own}"
 
 
 def _verdict_table(
@@ -333,6 +354,9 @@ def _verdict_table(
         ("Processes", "num"),
         ("Measured again", "num"),
     ]
+    resolutions = outcome.resolutions
+    if resolutions:
+        headers.append(("Detects", "num"))
     rows: list[tuple[str, Sequence[tuple[str, str, str]]]] = []
     for index, d in decisions:
         verdict = str(d.verdict.value)
@@ -362,6 +386,7 @@ def _verdict_table(
                         str(confirmations),
                         "num",
                     ),
+                    *([_detects_cell(resolutions.get(d.name))] if resolutions else []),
                 ],
             )
         )
@@ -374,10 +399,24 @@ def _verdict_table(
             rows.append(
                 (
                     f"verdict-row {verdict}",
-                    [(escape(name), name, "name"), (_badge(verdict), str(rank), ""), *[blank] * 7],
+                    [
+                        (escape(name), name, "name"),
+                        (_badge(verdict), str(rank), ""),
+                        *[blank] * (len(headers) - 2),
+                    ],
                 )
             )
     return table(headers, rows, sortable=True, table_id="verdict-table", sorted_by=1)
+
+
+def _detects_cell(resolution: Resolution | None) -> tuple[str, str, str]:
+    """The smallest slowdown this check sees (90% power); flagged when above the threshold."""
+    if resolution is None or not math.isfinite(resolution.detectable):
+        return (NO_VALUE if resolution is None else "nothing", _NO_NUMBER, "num")
+    shown = escape(f"{resolution.detectable:.1f}%")
+    if not resolution.sees_threshold:
+        shown = f'<span class="blind" title="above the threshold">{shown}</span>'
+    return (shown, repr(resolution.detectable), "num")
 
 
 def _badge(verdict: str) -> str:
@@ -391,6 +430,11 @@ def _mean_html(mean: float, std: float, unit: str) -> str:
 def _notes_section(outcome: Outcome) -> str:
     notes = list(outcome.notes)
     notes += [f"{d.name}: {d.note}" for d in outcome.comparison.decisions if d.note]
+    notes += [
+        warning
+        for resolution in outcome.resolutions.values()
+        if (warning := resolution.warning()) is not None
+    ]
     if not notes:
         return ""
     items = "".join(f"<li>{escape(note)}</li>" for note in notes)
@@ -463,6 +507,11 @@ def _benchmark_section(outcome: Outcome, d: Decision, anchor_id: str) -> str:
         notes.append(f"measured again {confirmations} time(s) before deciding")
     if d.note:
         notes.append(d.note)
+    if not (d.note and d.drift_source == DRIFT_NONE):  # the judge's note says it already
+        notes.append(_drift_text(outcome, d))
+    resolution = outcome.resolutions.get(d.name)
+    if resolution is not None:
+        notes.append(_resolution_text(resolution))
     note_list = (
         '<ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>"
         if notes
@@ -475,6 +524,31 @@ def _benchmark_section(outcome: Outcome, d: Decision, anchor_id: str) -> str:
         f'<p>{escape(numbers)}</p><p class="muted">{escape(sides)}</p>'
         f"<figure>{comparison_plot(d, base, head)}</figure>{note_list}</section>"
     )
+
+
+def _drift_text(outcome: Outcome, d: Decision) -> str:
+    """Where this decision's run-to-run drift came from: it decides how wide the interval is."""
+    if d.drift_source == DRIFT_MEASURED:
+        return "run-to-run drift: estimated from this comparison's runs"
+    if d.drift_source == DRIFT_HISTORY:
+        where = f" ({outcome.drift_history})" if outcome.drift_history else ""
+        return f"run-to-run drift: from the store's earlier baselines{where}"
+    return (
+        "run-to-run drift: not estimated (one run per side), taken as 0: the interval is "
+        "too narrow if whole runs drift"
+    )
+
+
+def _resolution_text(resolution: Resolution) -> str:
+    seen = (
+        f"detects a slowdown of {resolution.detectable:.1f}% or more with {POWER * 100:g}% power"
+        if math.isfinite(resolution.detectable)
+        else "cannot detect any slowdown"
+    )
+    verdict = (
+        "" if resolution.sees_threshold else f", not the {_pct(resolution.threshold)} threshold"
+    )
+    return f"resolution ({resolution.design}): {seen}{verdict}"
 
 
 _CAPTION = escape(

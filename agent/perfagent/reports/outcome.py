@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from perfagent.errors import ExitCode
+from perfagent.judge.machine_drift import Drift
+from perfagent.judge.resolution import Resolution
 from perfagent.judge.stats import Comparison
 from perfagent.results import Samples
 
@@ -51,6 +53,12 @@ class Outcome:
     base_samples: Mapping[str, Samples] = field(default_factory=dict)
     head_samples: Mapping[str, Samples] = field(default_factory=dict)
     hardware: Mapping[str, Any] | None = None
+    # What each benchmark's check can see (judge.resolution), by benchmark name, and
+    # the reference workload's change between the sides (None: not measured).
+    resolutions: Mapping[str, Resolution] = field(default_factory=dict)
+    machine_drift: Drift | None = None
+    # --accept-drift: judge the code even when the machine moved (the drift is reported).
+    drift_accepted: bool = False
     # --strict: an inconclusive benchmark fails like a regression.
     strict: bool = False
     # Per-benchmark thresholds in effect besides the global one: (pattern, percent).
@@ -69,7 +77,17 @@ class Outcome:
         return self.strict and bool(self.comparison.inconclusive)
 
     @property
+    def machine_changed(self) -> bool:
+        """The machine moved beyond the reference's noise and the verdict is withheld."""
+        from perfagent.judge.machine_drift import withholds
+
+        return not self.drift_accepted and withholds(self.machine_drift, self.comparison)
+
+    @property
     def exit_code(self) -> int:
+        if self.machine_changed:
+            # Nothing comparable: the machine, not (only) the code, changed.
+            return ExitCode.NO_BASELINE
         if self.regressed or self.failed_strict:
             return ExitCode.REGRESSION
         return ExitCode.OK

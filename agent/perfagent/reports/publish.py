@@ -27,7 +27,8 @@ def publish_check(
         err.print(f"perfagent: warning: {warning}", markup=False, highlight=False)
     out.print(
         f"Artifacts: {artifacts.report.parent.parent} (report {artifacts.report.name}, "
-        f"export {artifacts.export.name}, analysis {artifacts.analysis.name}, summary.md)",
+        f"export {artifacts.export.name}, analysis {artifacts.analysis.name}, summary.md, "
+        f"{report.HTML_REPORT})",
         markup=False,
         highlight=False,
         soft_wrap=True,
