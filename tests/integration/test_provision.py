@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO, TIMINGS, ProvisioningLab
+from conftest import OPS_USER, REPO, TIMINGS, ProvisioningLab
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -19,7 +19,9 @@ RUNNER_DIR = "/opt/actions-runner"
 SERVICE = "actions-runner"
 STORE = "/var/lib/perfagent/baselines"
 ENV_PREFIX = "/opt/micromamba/envs/hazelbean_env"
+ENV_MARKER = f"{ENV_PREFIX}/conda-meta/perf-runner-built-from.sha256"
 SCOPE = "repos/perf-lab/hazelbean"
+BOM = "\ufeff"
 
 
 def _cpu_sets():
@@ -37,13 +39,18 @@ def expected_partition(host) -> dict[str, str]:
 
 
 def runner_double_calls(host) -> list[dict]:
-    text = host.ssh("cat /var/tmp/actions-runner-double/calls-*.jsonl 2>/dev/null || true").stdout
+    """What the runner double recorded: in /var/tmp, and for the service (whose
+    /var/tmp is private) in the runner's _diag directory."""
+    text = host.ssh(
+        "cat /var/tmp/actions-runner-double/calls-*.jsonl"
+        f" {RUNNER_DIR}/_diag/calls-*.jsonl 2>/dev/null || true"
+    ).stdout
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def secrets_of(pl: ProvisioningLab) -> list[str]:
     """Every token the run has seen: the access token and each one-time token issued."""
-    return [pl.access_token, *pl.api._tokens.keys()]
+    return [pl.access_token, *pl.api._tokens.keys(), *pl.api._jit_raw.values()]
 
 
 def assert_no_secret_in(text: str, pl: ProvisioningLab, where: str) -> None:
@@ -61,6 +68,20 @@ def assert_no_secret_on_command_lines(pl: ProvisioningLab) -> None:
         if p.exists()
     )
     assert_no_secret_in(local, pl, "a command line on this machine")
+
+
+def test_dry_run_on_a_fresh_host(provisioning_lab: ProvisioningLab) -> None:
+    """--check --diff on a host nothing was installed on yet plans without failing."""
+    pl = provisioning_lab
+    run = pl.playbook("provision.yml", "--check", "--diff")
+    TIMINGS["provision.yml --check --diff, fresh"] = run.seconds
+    assert run.returncode == 0, run.output[-6000:]
+    assert all(counts.get("failed", 0) == 0 for counts in run.recap.values())
+    assert all(counts.get("changed", 0) > 0 for counts in run.recap.values())
+    for host in pl.hosts:  # nothing was changed
+        assert host.ssh(f"test -e {RUNNER_DIR}", check=False).returncode != 0
+        assert host.ssh(f"id {RUNNER_USER}", check=False).returncode != 0
+    assert_no_secret_in(run.output, pl, "Ansible's output")
 
 
 def test_converge(provisioning_lab: ProvisioningLab) -> None:
@@ -118,7 +139,15 @@ def test_converge(provisioning_lab: ProvisioningLab) -> None:
         env_spec = host.ssh(f"cat {ENV_PREFIX}/conda-meta/double.json").stdout
         local_spec = (REPO / "runner-config/environment.yml").read_bytes()
         assert json.loads(env_spec)["spec_sha256"] == hashlib.sha256(local_spec).hexdigest()
-        assert host.ssh(f"stat -c %U {ENV_PREFIX}").stdout.strip() == RUNNER_USER
+        marker = host.ssh(f"cat {ENV_MARKER}").stdout.strip()
+        assert marker == hashlib.sha256(local_spec).hexdigest()
+        # root runs the env's python (the agent): root owns it
+        assert host.ssh(f"stat -c %U {ENV_PREFIX}").stdout.strip() == "root"
+        # Ansible logged in as the non-root ops user and became root through sudo
+        inventory = json.loads(pl.inventory.read_text())["performance_runners"]["vars"]
+        assert inventory["ansible_user"] == OPS_USER != "root"
+        assert host.ssh(f"test -d /home/{OPS_USER}/.ansible/tmp", check=False).returncode == 0
+        assert host.ssh("dpkg-query -W -f '${Status}' acl").stdout.endswith("installed")
 
         # perfagent: installed into the env, config and store
         assert (
@@ -145,15 +174,31 @@ def test_converge(provisioning_lab: ProvisioningLab) -> None:
         assert host.ssh(f"test -e /etc/sudoers.d/{RUNNER_USER}", check=False).returncode != 0
         unit = host.ssh(f"cat /etc/systemd/system/{SERVICE}.service").stdout
         assert f"User={RUNNER_USER}" in unit and f"ExecStart={RUNNER_DIR}/run.sh" in unit
+        for hardening in (
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "PrivateTmp=yes",
+            "ProtectHome=tmpfs",
+            "KillMode=control-group",
+            f"ReadWritePaths={RUNNER_DIR} /home/{RUNNER_USER} {STORE}",
+        ):
+            assert hardening in unit
+        # the runner, its jobs and the agent's parent on the housekeeping CPUs; the
+        # benchmark CPUs reach the agent as PERFAGENT_CPUS, for its workers only
         dropin = host.ssh(f"cat /etc/systemd/system/{SERVICE}.service.d/50-perf-runner.conf").stdout
-        assert f"CPUAffinity={bench}" in dropin
+        assert f"CPUAffinity={housekeeping.replace(',', ' ')}" in dropin
+        assert f"Environment=PERFAGENT_CPUS={bench}" in dropin
         assert f"Environment=PERFAGENT_STORE={STORE}" in dropin
         assert host.ssh(f"systemctl is-active {SERVICE}").stdout.strip() == "active"
         assert host.ssh(f"systemctl is-enabled {SERVICE}").stdout.strip() == "enabled"
         pid = host.ssh(f"systemctl show -p MainPID --value {SERVICE}").stdout.strip()
         status = host.ssh(f"cat /proc/{pid}/status").stdout
-        assert f"Cpus_allowed_list:\t{bench}\n" in status
-        runner_local = json.loads(host.ssh(f"cat {RUNNER_DIR}/.runner").stdout)
+        assert f"Cpus_allowed_list:\t{housekeeping}\n" in status
+        # the runner's files start with a UTF-8 BOM, as the real runner writes them
+        for name in (".runner", ".credentials", ".credentials_rsaparams", ".runner_migrated"):
+            head = host.ssh(f"head -c 3 {RUNNER_DIR}/{name} | od -An -tx1").stdout.split()
+            assert head == ["ef", "bb", "bf"], f"{name} on {host.name} lacks the BOM"
+        runner_local = json.loads(host.ssh(f"cat {RUNNER_DIR}/.runner").stdout.removeprefix(BOM))
         assert runner_local["agentName"] == host.name
 
         # the runner double saw config.sh get the token through the environment
@@ -169,9 +214,16 @@ def test_converge(provisioning_lab: ProvisioningLab) -> None:
         assert configure[0]["options"]["name"] == host.name
         assert configure[0]["options"]["url"].endswith("/perf-lab/hazelbean")
         started = [c for c in calls if c["command"] == "run"]
-        assert started and started[-1]["cpus_allowed"] == _cpu_sets().parse_cpu_list(bench)
+        assert started and started[-1]["cpus_allowed"] == _cpu_sets().parse_cpu_list(housekeeping)
         assert started[-1]["perfagent_env"]["PERFAGENT_STORE"] == STORE
+        assert started[-1]["perfagent_env"]["PERFAGENT_CPUS"] == bench
         assert started[-1]["user"] == RUNNER_USER
+        # root ran installdependencies.sh from its own copy of the release, not
+        # from the runner user's directory; nothing root ran lives there
+        deps = [c for c in calls if c["command"] == "installdependencies"]
+        assert deps and deps[-1]["user"] == "root"
+        assert deps[-1]["exe"].startswith("/var/cache/actions-runner/")
+        assert not [c for c in calls if c["user"] == "root" and c["exe"].startswith(RUNNER_DIR)]
 
         # the API double: registration token asked with the access token, and the
         # runner registered with that registration token and the right labels
@@ -211,6 +263,15 @@ def test_rerun_changes_nothing(provisioning_lab: ProvisioningLab) -> None:
     assert_no_secret_in(run.output, pl, "Ansible's output")
 
 
+def test_dry_run_on_a_provisioned_host(provisioning_lab: ProvisioningLab) -> None:
+    pl = provisioning_lab
+    run = pl.playbook("provision.yml", "--check", "--diff")
+    TIMINGS["provision.yml --check --diff, provisioned"] = run.seconds
+    assert run.returncode == 0, run.output[-6000:]
+    assert run.changed() == {host.name: 0 for host in pl.hosts}, _changed_tasks(run.output)
+    assert_no_secret_in(run.output, pl, "Ansible's output")
+
+
 def test_verify_passes(provisioning_lab: ProvisioningLab) -> None:
     pl = provisioning_lab
     run = pl.playbook("verify.yml")
@@ -220,6 +281,70 @@ def test_verify_passes(provisioning_lab: ProvisioningLab) -> None:
     assert "Live kernel state not checked in a container" in run.output
     assert "valgrind runs: valgrind-" in run.output
     assert_no_secret_in(run.output, pl, "Ansible's output")
+
+
+# What root runs later: the env's python and the agent in it (version check, doctor,
+# fingerprint), micromamba, the token helper, the root-owned copy of the runner
+# release (installdependencies.sh), the units and their drop-ins, the agent's config.
+ROOT_RUNS = (
+    "/opt/micromamba",
+    "/usr/local/bin/micromamba",
+    "/usr/local/bin/perfagent",
+    "/opt/perfagent",
+    "/etc/perfagent",
+    "/usr/local/libexec/perf-runner",
+    "/var/cache/actions-runner",
+    f"/etc/systemd/system/{SERVICE}.service",
+    f"/etc/systemd/system/{SERVICE}.service.d",
+    "/usr/local/sbin/perf-runner-cpufreq",
+)
+
+
+def test_runner_user_cannot_write_anything_root_runs(provisioning_lab: ProvisioningLab) -> None:
+    """Walk everything root later executes as the runner user: nothing is writable,
+    so no job can plant code for the next provision run."""
+    pl = provisioning_lab
+    for host in pl.hosts:
+        walk = host.ssh(
+            f"runuser -u {RUNNER_USER} -- find {' '.join(ROOT_RUNS)} -writable 2>/dev/null || true"
+        ).stdout.split()
+        assert walk == [], f"{RUNNER_USER} can write {walk[:20]} on {host.name}"
+        # the walk did see the files: the env's python and the agent are among them
+        seen = host.ssh(
+            f"runuser -u {RUNNER_USER} -- find {ENV_PREFIX} -name perfagent -path '*/bin/*'"
+        ).stdout.split()
+        assert f"{ENV_PREFIX}/bin/perfagent" in seen
+        # the runner directory is the runner user's (config.sh writes it), and root
+        # runs nothing from it: what root ran of the release ran from its own copy
+        root_ran = [c for c in runner_double_calls(host) if c["user"] == "root"]
+        assert root_ran and all(not c["exe"].startswith(RUNNER_DIR) for c in root_ran)
+        # the unit runs the runner as that user, never as root
+        assert host.ssh(f"systemctl show -p User --value {SERVICE}").stdout.strip() == RUNNER_USER
+
+
+def test_failed_env_build_is_retried(provisioning_lab: ProvisioningLab) -> None:
+    """A build that fails half-way is built again on the next run, until one succeeds."""
+    pl = provisioning_lab
+    for host in pl.hosts:  # the environment file changes: a build is due, and it fails
+        host.ssh(f"rm {ENV_MARKER} && touch /var/tmp/micromamba-double/fail-next-create")
+    failed = pl.playbook("provision.yml")
+    assert failed.returncode != 0
+    assert "Download error" in failed.output
+    for host in pl.hosts:
+        assert host.ssh(f"test -e {ENV_MARKER}", check=False).returncode != 0
+    retried = pl.playbook("provision.yml")
+    TIMINGS["provision.yml, env rebuilt"] = retried.seconds
+    assert retried.returncode == 0, retried.output[-6000:]
+    local_spec = (REPO / "runner-config/environment.yml").read_bytes()
+    for host in pl.hosts:
+        marker = host.ssh(f"cat {ENV_MARKER}").stdout.strip()
+        assert marker == hashlib.sha256(local_spec).hexdigest()
+        creates = host.ssh("grep -h '\"create\"' /var/tmp/micromamba-double/calls-*.jsonl").stdout
+        records = [json.loads(line) for line in creates.splitlines()]
+        # the failed build (its start, its failure), then the one that succeeded
+        assert [r.get("failed", False) for r in records][-3:] == [False, True, False]
+        # the agent came back into the rebuilt env
+        assert host.ssh("perfagent --version", check=False).returncode == 0
 
 
 def test_changed_labels_are_updated(provisioning_lab: ProvisioningLab) -> None:
@@ -276,6 +401,36 @@ def test_deregister_removes_everything(provisioning_lab: ProvisioningLab) -> Non
         # the baseline store and the tuning stay (documented in ansible/README.md)
         assert host.ssh(f"test -d {STORE}", check=False).returncode == 0
     assert_no_secret_on_command_lines(pl)
+
+
+def test_just_in_time_registration(provisioning_lab: ProvisioningLab) -> None:
+    """github_runner_registration: jit registers through generate-jitconfig; the
+    configuration reaches the listener through a root-only environment file."""
+    pl = provisioning_lab
+    run = pl.playbook("provision.yml", "-e", "github_runner_registration=jit")
+    TIMINGS["provision.yml, JIT registration"] = run.seconds
+    assert run.returncode == 0, run.output[-6000:]
+    assert_no_secret_in(run.output, pl, "Ansible's output")
+    assert_no_secret_on_command_lines(pl)
+    calls = pl.api.calls_to("generate_jitconfig")
+    assert len(calls) == len(pl.hosts) and all(c.authorized and c.status == 201 for c in calls)
+    for host in pl.hosts:
+        body = next(c.body for c in calls if c.body["name"] == host.name)
+        assert body["runner_group_id"] == 1 and body["labels"][0] == "performance-testing"
+        runner = pl.api.runner_named(host.name)
+        assert runner is not None and runner.ephemeral
+        env_file = f"/etc/{SERVICE}/jit.env"
+        assert host.ssh(f"stat -c '%U %a' {env_file}").stdout.strip() == "root 600"
+        assert host.ssh(f"runuser -u {RUNNER_USER} -- cat {env_file}", check=False).returncode != 0
+        assert host.ssh(f"systemctl is-active {SERVICE}").stdout.strip() == "active"
+        started = [c for c in runner_double_calls(host) if c["command"] == "run"]
+        assert started[-1]["jitconfig_source"] == "env"
+        head = host.ssh(f"head -c 3 {RUNNER_DIR}/.runner | od -An -tx1").stdout.split()
+        assert head == ["ef", "bb", "bf"]
+    # the runner goes again, as after its one job
+    run = pl.playbook("deregister.yml")
+    assert run.returncode == 0, run.output[-6000:]
+    assert pl.api.runners == {}
 
 
 def _changed_tasks(output: str) -> str:

@@ -66,7 +66,9 @@ def test_two_hosts_provisioned_in_one_play(runner: ProvisioningLab) -> None:
     registered_names = []
     class_labels = set()
     for host in runner.hosts:
-        local = json.loads(host.ssh("cat /opt/actions-runner/.runner").stdout)
+        # the runner writes .runner with a UTF-8 BOM (actions/runner IOUtil.SaveObject)
+        text = host.ssh("cat /opt/actions-runner/.runner").stdout
+        local = json.loads(text.removeprefix("\ufeff"))
         registered_names.append(local["agentName"])
         assert host.ssh("systemctl is-active actions-runner").stdout.strip() == "active"
         fingerprint = json.loads(host.ssh("perfagent fingerprint --json").stdout)["id"]

@@ -14,7 +14,21 @@ REST endpoints (under ``/`` and, as on GitHub Enterprise Server, ``/api/v3``):
     PUT    /repos/{owner}/{repo}/actions/runners/{id}/labels   {"labels": [...]}  (set custom)
     POST   /repos/{owner}/{repo}/actions/runners/{id}/labels   {"labels": [...]}  (add custom)
     DELETE /repos/{owner}/{repo}/actions/runners/{id}
+    POST   /repos/{owner}/{repo}/actions/runners/generate-jitconfig
+           {"name", "runner_group_id", "labels", "work_folder"} -> 201
+           {"runner": {...}, "encoded_jit_config": "..."}
     ... and the same under /orgs/{org}/actions/runners.
+
+generate-jitconfig follows GitHub's REST reference ("Create configuration for a
+just-in-time runner for a repository / an organization",
+docs.github.com/rest/actions/self-hosted-runners, and the OpenAPI description in
+github/rest-api-description): name, runner_group_id and labels (1 to 100) are
+required (422 otherwise), work_folder defaults to "_work", a name in use answers
+409; the runner is registered at once, ephemeral. encoded_jit_config is what
+the runner's `run.sh --jitconfig` decodes (actions/runner src/Runner.Listener/
+Runner.cs): base64 of a JSON map from file name (.runner, .credentials,
+.credentials_rsaparams) to the base64 of that file's bytes, here written as the
+runner writes its own files (UTF-8 with a BOM, src/Runner.Sdk/Util/IOUtil.cs).
 
 What the real runner's ``config.sh`` does with a registration token happens on
 GitHub's side; the runner double (``runner_release/bin/Runner.Listener``) does it
@@ -29,6 +43,7 @@ through two endpoints that exist only here:
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import itertools
 import json
@@ -55,6 +70,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(rf"^/{_SCOPE}/actions/runners/(?P<id>\d+)/labels$"), "get_labels"),
     ("PUT", re.compile(rf"^/{_SCOPE}/actions/runners/(?P<id>\d+)/labels$"), "set_labels"),
     ("POST", re.compile(rf"^/{_SCOPE}/actions/runners/(?P<id>\d+)/labels$"), "add_labels"),
+    (
+        "POST",
+        re.compile(rf"^/{_SCOPE}/actions/runners/generate-jitconfig$"),
+        "generate_jitconfig",
+    ),
     ("POST", re.compile(r"^/_double/runners/register$"), "double_register"),
     ("POST", re.compile(r"^/_double/runners/remove$"), "double_remove"),
 ]
@@ -127,6 +147,9 @@ class GitHubApiDouble(ServesHTTP):
     calls: list[Call] = field(default_factory=list)
     runners: dict[int, Runner] = field(default_factory=dict)
     _tokens: dict[str, _OneTimeToken] = field(default_factory=dict)
+    # runner id -> digest of the JIT configuration issued for it (a secret too)
+    jit_configs: dict[int, str] = field(default_factory=dict)
+    _jit_raw: dict[int, str] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(41))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -262,6 +285,61 @@ class GitHubApiDouble(ServesHTTP):
             return 422, {"message": "Invalid request: object is missing required key: labels."}
         runner.custom_labels += [x for x in labels if x not in runner.custom_labels]
         return 200, {"total_count": len(runner.labels()), "labels": runner.labels()}
+
+    def _generate_jitconfig(self, match: re.Match[str], query: dict[str, str], body: Any):
+        body = body if isinstance(body, dict) else {}
+        for key in ("name", "runner_group_id", "labels"):
+            if key not in body:
+                return 422, {"message": f"Invalid request: object is missing required key: {key}."}
+        labels = body["labels"]
+        if not isinstance(labels, list) or not 1 <= len(labels) <= 100:
+            return 422, {"message": "Invalid request: labels must hold 1 to 100 items."}
+        scope = match["scope"]
+        if any(r.scope == scope and r.name == body["name"] for r in self.runners.values()):
+            return 409, {"message": "Already exists - A runner with the same name already exists."}
+        runner = Runner(
+            id=next(self._ids),
+            name=str(body["name"]),
+            scope=scope,
+            custom_labels=[str(x) for x in labels],
+            ephemeral=True,
+        )
+        self.runners[runner.id] = runner
+        work = str(body.get("work_folder") or "_work")
+        host = (
+            f"http://{self._server.server_address[0]}:{self._server.server_address[1]}"
+            if (self._server)
+            else "http://localhost"
+        )
+        owner_path = scope.split("/", 1)[1]
+        files = {
+            ".runner": {
+                "agentId": runner.id,
+                "agentName": runner.name,
+                "poolId": int(body["runner_group_id"]),
+                "poolName": "Default",
+                "serverUrl": f"{host}/_double/pipelines",
+                "gitHubUrl": f"{host}/{owner_path}",
+                "workFolder": work,
+                "ephemeral": True,
+            },
+            ".credentials": {
+                "scheme": "OAuth",
+                "data": {
+                    "clientId": f"jit-{runner.id}",
+                    "authorizationUrl": f"{host}/_double/oauth2",
+                },
+            },
+            ".credentials_rsaparams": {"exponent": "AQAB", "modulus": "double"},
+        }
+        encoded = {
+            name: base64.b64encode(("\ufeff" + json.dumps(data, indent=2)).encode()).decode()
+            for name, data in files.items()
+        }
+        config = base64.b64encode(json.dumps(encoded).encode()).decode()
+        self.jit_configs[runner.id] = token_digest(config)
+        self._jit_raw[runner.id] = config
+        return 201, {"runner": runner.as_json(), "encoded_jit_config": config}
 
     # -- what GitHub does when config.sh presents a one-time token ----------
     def _runner_side(self, endpoint: str, method: str, path: str, headers: Any, body: Any):

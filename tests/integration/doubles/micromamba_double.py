@@ -11,6 +11,10 @@ that the perfagent role can pip-install into it as into a real conda env.
 Every call appends a JSON line to $MICROMAMBA_DOUBLE_RECORD_DIR (default
 /var/tmp/micromamba-double)/calls-<uid>.jsonl: arguments, user, and for create the
 sha256 of the environment file.
+
+A failed build, as a real one fails half-way (a solver or download error): while
+the file $RECORD_DIR/fail-next-create exists, create leaves a half-made env behind,
+exits 1 and removes that file (so the next create succeeds).
 """
 
 import contextlib
@@ -72,6 +76,11 @@ def main():
         subprocess.run([sys.executable, "-m", "venv", str(prefix)], check=True)
         meta = prefix / "conda-meta"
         meta.mkdir()
+        failure = RECORD_DIR / "fail-next-create"
+        if failure.exists():
+            failure.unlink()
+            record(argv, failed=True)
+            sys.exit("critical libmamba Download error (28) Timeout was reached (double)")
         (meta / "history").write_text(f"# micromamba double: created from {spec}\n")
         (meta / "double.json").write_text(json.dumps({"spec": spec, "spec_sha256": spec_digest}))
         print(f"Transaction finished: {prefix}")

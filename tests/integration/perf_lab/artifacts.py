@@ -17,7 +17,7 @@ from perf_lab import debian_root
 DOUBLES = Path(__file__).resolve().parent.parent / "doubles"
 REPO = Path(__file__).resolve().parents[3]
 
-RUNNER_VERSION = "2.319.1"
+RUNNER_VERSION = "2.329.0"
 MICROMAMBA_VERSION = "2.0.5-0"
 
 

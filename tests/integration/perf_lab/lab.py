@@ -44,6 +44,19 @@ class LabHost:
     ssh_options: list[str]
     process: subprocess.Popen[bytes] | None = None
 
+    def add_sudo_user(self, name: str, public_key: str) -> None:
+        """An ops login as the roles' README documents it: a non-root user that
+        reaches root through sudo (no password), by key."""
+        self.ssh(
+            f"id {name} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash {name}"
+            f" && install -d -m 700 -o {name} -g {name} /home/{name}/.ssh"
+            f" && printf '%s\\n' '{public_key.strip()}' > /home/{name}/.ssh/authorized_keys"
+            f" && chown {name}:{name} /home/{name}/.ssh/authorized_keys"
+            f" && chmod 600 /home/{name}/.ssh/authorized_keys"
+            f" && printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\\n' {name} > /etc/sudoers.d/{name}"
+            f" && chmod 440 /etc/sudoers.d/{name}"
+        )
+
     def ssh(
         self, command: str, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:

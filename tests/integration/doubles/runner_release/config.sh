@@ -1,14 +1,19 @@
 #!/bin/bash
-# Runner release double: config.sh hands its arguments to the listener double,
-# as the real config.sh hands them to bin/Runner.Listener.
-set -e
-cd "$(dirname "$0")"
-if [ "$(id -u)" = "0" ] && [ -z "${RUNNER_ALLOW_RUNASROOT:-}" ]; then
-    echo "Must not run with sudo" >&2
+# Runner release double: config.sh as the real one (actions/runner
+# src/Misc/layoutroot/config.sh) behaves: refuses root unless RUNNER_ALLOW_RUNASROOT
+# is set ("Must not run with sudo" on stdout, exit 1), changes to its own directory,
+# and hands "remove ..." (matched case-insensitively) or "configure ..." to
+# bin/Runner.Listener, which parses the rest as the real listener does. The real
+# script's ldd checks of .NET's libraries have nothing to check here.
+user_id=$(id -u)
+if [ "$user_id" -eq 0 ] && [ -z "$RUNNER_ALLOW_RUNASROOT" ]; then
+    echo "Must not run with sudo"
     exit 1
 fi
-if [ "${1:-}" = "remove" ]; then
-    shift
-    exec ./bin/Runner.Listener remove "$@"
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" || exit 1
+shopt -s nocasematch
+if [[ "$1" == "remove" ]]; then
+    ./bin/Runner.Listener "$@"
+else
+    ./bin/Runner.Listener configure "$@"
 fi
-exec ./bin/Runner.Listener configure "$@"
