@@ -672,12 +672,15 @@ def _ratio_panel(canvas: Canvas, d: Decision, verdict: str) -> None:
         canvas.text(
             _RATIO_LEFT - 4, y + 3.5, tick_label(tick, ticks), class_="tick", text_anchor="end"
         )
+    # Each label sits above its line; "no change" goes below its own when the two lines
+    # are too close for both (a wide interval squeezes 1 and 1 + threshold together).
+    crowded = scale(1.0) - scale(limit) < 14
     for value, css, text in ((1.0, "unity", "no change"), (limit, "threshold", "threshold")):
         y = scale(value)
         canvas.line(_RATIO_LEFT, y, _RATIO_RIGHT, y, class_=css)
         canvas.text(
-            _RATIO_RIGHT, y - 4, text, class_="threshold-label" if css == "threshold" else "tick",
-            text_anchor="end",
+            _RATIO_RIGHT, y + 12 if crowded and css == "unity" else y - 4, text,
+            class_="threshold-label" if css == "threshold" else "tick", text_anchor="end",
         )  # fmt: skip
     centre = (_RATIO_LEFT + _RATIO_RIGHT) / 2 - 20
     top, bottom = scale(d.high), scale(d.low)
