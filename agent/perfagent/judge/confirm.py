@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 from perfagent import results
 from perfagent.judge import stats
+from perfagent.judge.machine_drift import without_reference
 
 if TYPE_CHECKING:
     import pyperf
 
     from perfagent.config import Settings
-    from perfagent.judge.stats import Comparison
+    from perfagent.judge.stats import Comparison, DriftPrior
     from perfagent.machine.fingerprint import Fingerprint
     from perfagent.measure.progress import Progress
     from perfagent.measure.suite import BenchmarkSpec, Suite
@@ -40,6 +41,7 @@ def measure_and_confirm(
     progress: Progress | None,
     confirmations: dict[str, int],
     say: Callable[[str], None] | None = None,
+    drift_priors: Mapping[str, DriftPrior] | None = None,
 ) -> tuple[pyperf.BenchmarkSuite, Comparison]:
     """Run the suite, decide, and measure the suspects again up to `confirm_runs` times.
 
@@ -53,7 +55,12 @@ def measure_and_confirm(
     head = run_suite(
         loaded, selected, settings, commit=commit, progress=progress, fingerprint=fingerprint
     )
-    comparison = stats.compare(base_samples, results.samples_by_name(head), settings.threshold_for)
+    comparison = stats.compare(
+        base_samples,
+        without_reference(results.samples_by_name(head)),
+        settings.threshold_for,
+        drift_priors=drift_priors,
+    )
     total = confirmation_runs(settings)
     for attempt in range(1, total + 1):
         suspects = [d.name for d in comparison.suspects]
@@ -73,7 +80,10 @@ def measure_and_confirm(
             confirmations[name] = confirmations.get(name, 0) + 1
         pooled = results.samples_by_name(results.select(head, suspects))
         redecided = stats.compare(
-            {n: base_samples[n] for n in suspects}, pooled, settings.threshold_for
+            {n: base_samples[n] for n in suspects},
+            pooled,
+            settings.threshold_for,
+            drift_priors=drift_priors,
         )
         comparison = comparison.replace(redecided.decisions)
     return head, comparison

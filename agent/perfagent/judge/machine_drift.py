@@ -18,12 +18,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from perfagent.judge.stats import Decision, decide
+from perfagent.judge.stats import Comparison, Decision, decide
 from perfagent.measure.reference import NAME as REFERENCE
 from perfagent.results import Samples
 
-# Percent the reference may move before the machine counts as changed.
+# Percent the reference may move before the machine counts as changed (at least).
 TOLERANCE = 5.0
+
+
+def tolerance_for(threshold: float) -> float:
+    """The drift tolerance for a check at `threshold` percent: half of it, at least 5%.
+
+    A machine that moved by less than half the threshold cannot by itself carry an
+    unchanged benchmark over the threshold; a smaller tolerance would withhold verdicts
+    on ordinary shared machines for drifts that cannot matter.
+    """
+    return max(TOLERANCE, threshold / 2.0)
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,28 @@ def reference_drift(
         tolerance,
     )
     return Drift(ratio=decision.ratio, low=decision.low, high=decision.high, tolerance=tolerance)
+
+
+def explains(drift: Drift, decision: Decision) -> bool:
+    """Whether the machine's change could account for this benchmark's regression.
+
+    Divided by the most the machine may have slowed (the top of the reference's
+    interval), is the benchmark's lower bound still beyond its threshold? Then the code
+    changed, whatever the machine did: a threefold slowdown is not excused by 6% drift.
+    """
+    return decision.low / max(drift.high, 1.0) <= 1.0 + decision.threshold / 100.0
+
+
+def withholds(drift: Drift | None, comparison: Comparison) -> bool:
+    """Whether a moved machine leaves the verdict unjudgeable (exit 3).
+
+    A faster machine can hide a regression as well as a slower one can fake one, so a
+    pass is withheld too; only regressions beyond what the drift explains stand.
+    """
+    if drift is None or not drift.moved:
+        return False
+    regressions = comparison.regressions
+    return not regressions or any(explains(drift, d) for d in regressions)
 
 
 def without_reference(samples: Mapping[str, Samples]) -> dict[str, Samples]:

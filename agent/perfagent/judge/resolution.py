@@ -20,12 +20,16 @@ instructions metric).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import special
+
+if TYPE_CHECKING:
+    from perfagent.judge.stats import Comparison
+    from perfagent.results import Samples
 
 POWER = 0.90
 CONFIDENCE = 0.95
@@ -189,6 +193,28 @@ def for_design(
         design="stored baseline",
         needed=needed,
     )
+
+
+def for_comparison(
+    comparison: Comparison, base: Mapping[str, Samples], head: Mapping[str, Samples]
+) -> dict[str, Resolution]:
+    """What a check of this design sees, per decided benchmark (head: one run, as its first)."""
+    found: dict[str, Resolution] = {}
+    for decision in comparison.decisions:
+        if decision.name not in base or decision.name not in head:
+            continue
+        base_groups = [g for g in base[decision.name].groups.values() if g]
+        head_groups = [g for g in head[decision.name].groups.values() if g]
+        if not base_groups or not head_groups or sum(map(len, base_groups + head_groups)) < 3:
+            continue
+        found[decision.name] = stored_baseline(
+            decision.name,
+            base_groups,
+            head_groups,
+            decision.threshold,
+            head_processes=len(head_groups[0]),
+        )
+    return found
 
 
 def paired(name: str, log_ratios: Sequence[float], threshold: float) -> Resolution:

@@ -18,6 +18,9 @@ from perfagent import results
 from perfagent.errors import UsageError
 from perfagent.judge import stats
 from perfagent.judge.confirm import measure_and_confirm
+from perfagent.judge.drift import priors_for
+from perfagent.judge.machine_drift import reference_drift, tolerance_for, without_reference
+from perfagent.judge.resolution import for_comparison
 from perfagent.reports import report
 
 if TYPE_CHECKING:
@@ -101,12 +104,15 @@ def check(
     commit: str | None = None,
     progress: Progress | None = None,
     say: Callable[[str], None] | None = None,
+    accept_drift: bool = False,
 ) -> CheckResult:
     """Judge this machine's suite (or `results_file`) against its stored baseline.
 
     Raises NoComparableBaseline (exit 3) without a baseline of this fingerprint, suite
     and metric, UsageError (exit 2) on bad input; `say` receives progress messages
-    (the confirmation runs), None to stay quiet.
+    (the confirmation runs), None to stay quiet. When the reference workload moved
+    between the baseline and now, the outcome's exit code is 3 (the machine changed)
+    unless `accept_drift`.
     """
     from perfagent.judge.history import check_notes
     from perfagent.measure.runner import detect_commit
@@ -134,12 +140,23 @@ def check(
     report.ensure_output_dir(settings.output_dir)
     notes: list[str] = []
     confirmations: dict[str, int] = {}
-    base_samples = results.samples_by_name(baseline)
+    # A one-run baseline says nothing of run-to-run drift: the store's history does.
+    priors, drift_history = (
+        priors_for(baseline_store, target.fingerprint_id, target.suite)
+        if len(results.run_ids(baseline)) == 1
+        else ({}, "")
+    )
+    all_base = results.samples_by_name(baseline)
+    # The reference workload measures the machine, never the code: not judged as code.
+    base_samples = without_reference(all_base)
     if results_file is not None:
         head = target.results
         assert head is not None
         comparison = stats.compare(
-            base_samples, results.samples_by_name(head), settings.threshold_for
+            base_samples,
+            without_reference(results.samples_by_name(head)),
+            settings.threshold_for,
+            drift_priors=priors,
         )
         if comparison.suspects:
             notes.append(
@@ -163,9 +180,13 @@ def check(
             progress=progress,
             confirmations=confirmations,
             say=say,
+            drift_priors=priors,
         )
 
     require_common(comparison, baseline_store.location, target.suite)
+    all_head = results.samples_by_name(head)
+    drift = reference_drift(all_base, all_head, tolerance_for(settings.threshold))
+    resolutions = for_comparison(comparison, base_samples, all_head)
     # Beside the verdict: a step or creep among the newest baselines that no single gate caught.
     notes += check_notes(baseline_store, target.fingerprint_id, target.suite)
     outcome = report.Outcome(
@@ -196,6 +217,10 @@ def check(
         hardware=target.hardware,
         # Every threshold in effect is named on the last line and in the summary.
         thresholds=settings.thresholds_in_effect(),
+        drift_history=drift_history,
+        resolutions=resolutions,
+        machine_drift=drift,
+        drift_accepted=accept_drift,
     )
     return CheckResult(outcome=outcome, head=head, store_location=baseline_store.location)
 

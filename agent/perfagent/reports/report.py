@@ -115,6 +115,12 @@ def final_line(outcome: Outcome) -> str:
     regressions = ordered(outcome.comparison.regressions)
     inconclusive = outcome.comparison.inconclusive
     total = _count(len(decisions), "benchmark")
+    if outcome.machine_changed and outcome.machine_drift is not None:
+        return (
+            f"Not judged: {outcome.machine_drift.describe()}; the code's change is not "
+            "called a regression (exit 3: measure again on a steady machine, or judge "
+            "anyway with --accept-drift)"
+        )
     if regressions:
         thresholds = sorted({d.threshold for d in regressions})
         shown = "/".join(_pct(t) for t in thresholds)
@@ -375,9 +381,21 @@ def analysis(outcome: Outcome, results_file: str | None = None) -> dict[str, Any
                 "current": _summary_dict(d.head),
                 "confirmation_runs": outcome.confirmation_runs.get(d.name, 0),
                 "note": d.note or None,
+                "resolution": (
+                    outcome.resolutions[d.name].to_dict() if d.name in outcome.resolutions else None
+                ),
             }
             for d in outcome.comparison.decisions
         ],
+        "machine_drift": (
+            {
+                **outcome.machine_drift.to_dict(),
+                "accepted": outcome.drift_accepted,
+                "verdict_withheld": outcome.machine_changed,
+            }
+            if outcome.machine_drift is not None
+            else None
+        ),
         "only_in_baseline": outcome.comparison.only_in_base,
         "only_in_current": outcome.comparison.only_in_head,
         "software_changes": [
@@ -692,6 +710,46 @@ def print_outcome(outcome: Outcome, console: Console) -> None:
             markup=False,
             highlight=False,
         )
+    for line in resolution_lines(outcome):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if outcome.machine_drift is not None and outcome.machine_drift.moved:
+        kept = "judged anyway (--accept-drift)" if outcome.drift_accepted else "verdict withheld"
+        if not outcome.machine_changed and not outcome.drift_accepted:
+            kept = "the regressions go beyond what it explains"
+        console.print(
+            f"machine drift: {outcome.machine_drift.describe()}; {kept}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     for note in outcome.notes:
         console.print(f"note: {note}", markup=False, highlight=False)
     console.print(final_line(outcome), markup=False, highlight=False, soft_wrap=True)
+
+
+# How many "cannot see the threshold" warnings are printed before "and N more".
+RESOLUTION_WARNINGS = 5
+
+
+def resolution_lines(outcome: Outcome) -> list[str]:
+    """What the check can see (judge.resolution): a range, and a warning per blind spot."""
+    found = list(outcome.resolutions.values())
+    if not found:
+        return []
+    seen = sorted(r.detectable for r in found if math.isfinite(r.detectable))
+    design = found[0].design
+    lines = []
+    if seen:
+        span = f"{seen[0]:.0f}%" if len(seen) == 1 else f"{seen[0]:.0f}-{seen[-1]:.0f}%"
+        lines.append(
+            f"resolution ({design}): detects slowdowns of {span} with 90% power "
+            f"({_count(len(found), 'benchmark')})"
+        )
+    blind = sorted((r for r in found if not r.sees_threshold), key=lambda r: -r.detectable)
+    lines += [f"warning: {r.warning()}" for r in blind[:RESOLUTION_WARNINGS]]
+    if len(blind) > RESOLUTION_WARNINGS:
+        lines.append(
+            f"warning: and {len(blind) - RESOLUTION_WARNINGS} more benchmarks cannot see "
+            f"{_pct(outcome.threshold)}"
+        )
+    return lines

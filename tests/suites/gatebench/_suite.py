@@ -5,7 +5,7 @@ to count false alarms and detections of each decision rule; each call is kept sh
 so that 20+ repeats per cell fit in half an hour on a 2-core VM.
 """
 
-PROCESSES = 4
+PROCESSES = 3
 VALUES = 3
 WARMUPS = 1
 MIN_TIME = 0.02
