@@ -121,4 +121,7 @@ def main(argv: list[str] | None = None) -> None:
             markup=False,
         )
         sys.exit(ExitCode.INTERNAL)
+    if code == ExitCode.INTERRUPTED:
+        # typer turns Ctrl-C inside a command into a silent exit 130: say it.
+        err.print("perfagent: interrupted", markup=False)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)

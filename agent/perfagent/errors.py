@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     # alias of REGRESSION's value, named for what it means there.
     DOCTOR_UNFIT = 1
     INTERRUPTED = 130  # Ctrl-C / SIGINT, as a shell reports it
+    TERMINATED = 143  # SIGTERM (128 + 15), after the workers were stopped
 
 
 class PerfAgentError(Exception):
@@ -53,9 +54,17 @@ class StoreError(UsageError):
 
 
 class BenchmarkRunError(PerfAgentError):
-    """A benchmark that failed while running (its worker crashed or raised)."""
+    """A benchmark that failed while running (its worker crashed, raised or timed out).
+
+    The message is one line ("benchmark X failed: ..."), the last one the CLI prints;
+    `details` is what the worker printed (its traceback), shown above it.
+    """
 
     exit_code = ExitCode.USAGE
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class NoComparableBaseline(PerfAgentError):

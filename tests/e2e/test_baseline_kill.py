@@ -118,6 +118,8 @@ def test_killed_baseline_leaves_the_previous_one_intact(
     assert code != 0
     if sig == signal.SIGINT:
         assert code == 130  # "perfagent: interrupted"
+    elif sig == signal.SIGTERM:
+        assert code == 143  # the workers stopped, "perfagent: terminated by SIGTERM"
     else:
         assert code == -sig
     assert current.read_bytes() == before

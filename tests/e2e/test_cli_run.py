@@ -13,6 +13,7 @@ from pathlib import Path
 import pyperf
 import pytest
 from perfagent.machine.fingerprint import HARDWARE_FIELDS
+from perfagent.measure.reference import NAME as REFERENCE
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "suites" / "tiny"
@@ -62,14 +63,18 @@ def test_run_writes_pyperf_json_and_prints_a_table(tmp_path: Path) -> None:
     output = tmp_path / "out" / "tiny.json"
     done = perfagent("run", "--suite", str(TINY), "-b", "arith.*", "-o", str(output), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    # Plain progress lines in CI logs: benchmark i of n, name, elapsed.
-    assert re.search(r"^\[1/2\] arith\.sum_range \.\.\. \(elapsed \d+:\d\d\)$", done.stderr, re.M)
-    assert re.search(r"^\[2/2\] arith\.sort_list: .+ \(2 processes, \d+:\d\d\)$", done.stderr, re.M)
+    # Plain progress lines in CI logs: each worker process, the benchmarks it measures
+    # (the two and the reference workload, in its order), then one summary each.
+    assert re.search(r"^worker process 2 of 2 \(elapsed \d+:\d\d\)$", done.stderr, re.M)
+    assert re.search(
+        r"^  \[\d/3\] arith\.sum_range \.\.\. \(elapsed \d+:\d\d\)$", done.stderr, re.M
+    )
+    assert re.search(r"^\[2/3\] arith\.sort_list: .+ \(2 processes\)$", done.stderr, re.M)
     assert "arith.sum_range" in done.stdout
     assert "arith.sort_list" in done.stdout
     assert f"Results: {output}" in done.stdout
     suite = pyperf.BenchmarkSuite.load(str(output))
-    assert suite.get_benchmark_names() == ["arith.sum_range", "arith.sort_list"]
+    assert suite.get_benchmark_names() == ["arith.sum_range", "arith.sort_list", REFERENCE]
     metadata = suite.get_benchmarks()[0].get_metadata()
     assert metadata["perfagent_suite"] == "tiny"
     assert metadata["perfagent_metric"] == "time"
@@ -127,11 +132,10 @@ def test_failing_benchmark_exits_2_naming_it(tmp_path: Path) -> None:
     (suite / "bench_fail.py").write_text("def bench_boom():\n    raise KeyError('tile 7')\n")
     done = perfagent("run", "--suite", str(suite), cwd=tmp_path)
     assert done.returncode == 2, done.stderr
-    first = next(line for line in done.stderr.splitlines() if line.startswith("perfagent:"))
-    assert first == (
-        "perfagent: error: benchmark fail.boom failed: "
-        "benchmark fail.boom raised KeyError: 'tile 7'"
-    )
+    # The worker's traceback above, the one-line reason last.
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == "perfagent: error: benchmark fail.boom failed: KeyError: 'tile 7'"
+    assert "Traceback (most recent call last)" in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,14 @@ import sys
 import warnings
 from pathlib import Path
 
+import pyperf
 import pytest
 from perfagent.config import Settings
-from perfagent.errors import BenchmarkRunError, ExitCode, SuiteError
+from perfagent.errors import BenchmarkRunError, ExitCode
 from perfagent.judge.stats import Verdict, decide
 from perfagent.measure import instructions, instructions_worker
-from perfagent.measure.suite import SuiteDefaults
+from perfagent.measure.progress import QuietProgress
+from perfagent.measure.suite import SuiteDefaults, load_suite
 from prerequisites import missing, skip_off_ci
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,9 +70,10 @@ def test_worker_environment_fixes_the_hash_seed_and_thread_pools() -> None:
     }
     env = instructions.worker_environment(base)
     assert env["PYTHONHASHSEED"] == "0"
-    # A thread count the user chose is kept; the others are pinned to one.
-    assert env["OMP_NUM_THREADS"] == "4"
+    # One thread per pool, whatever the caller set: valgrind runs threads one at a time.
+    assert env["OMP_NUM_THREADS"] == "1"
     assert env["OPENBLAS_NUM_THREADS"] == "1"
+    assert env["GDAL_NUM_THREADS"] == "1"
     # Library paths pass, CI's per-run variables do not (as for pyperf's workers).
     assert env["GDAL_DATA"] == "/usr/share/gdal"
     assert "GITHUB_SHA" not in env
@@ -110,15 +113,21 @@ def _dump(path: Path, label: str, total: int) -> None:
 
 
 def test_read_counts_orders_dumps_by_label_and_ignores_others(tmp_path: Path) -> None:
-    _dump(tmp_path / "callgrind.out.1", "perfagent empty 0", 1500)
-    _dump(tmp_path / "callgrind.out.2", "perfagent empty 1", 1500)
-    _dump(tmp_path / "callgrind.out.3", "perfagent empty 2", 1502)
+    # Labels: kind, the benchmark's position in the worker's order, the call's index.
+    _dump(tmp_path / "callgrind.out.1", "perfagent empty 1 0", 1500)
+    _dump(tmp_path / "callgrind.out.2", "perfagent empty 1 1", 1500)
+    _dump(tmp_path / "callgrind.out.3", "perfagent empty 1 2", 1502)
     # Written in another order than their indexes: the label decides.
-    _dump(tmp_path / "callgrind.out.5", "perfagent value 1", 1_001_500)
-    _dump(tmp_path / "callgrind.out.4", "perfagent value 0", 1_002_000)
-    _dump(tmp_path / "callgrind.out.6", "perfagent value 2", 1_001_500)
+    _dump(tmp_path / "callgrind.out.5", "perfagent value 1 1", 1_001_500)
+    _dump(tmp_path / "callgrind.out.4", "perfagent value 1 0", 1_002_000)
+    _dump(tmp_path / "callgrind.out.6", "perfagent value 1 2", 1_001_500)
+    _dump(tmp_path / "callgrind.out.7", "perfagent empty 0 0", 1400)
+    _dump(tmp_path / "callgrind.out.8", "perfagent value 0 0", 9400)
     (tmp_path / "callgrind.out").write_text("desc: Trigger: Program termination\ntotals: 0\n")
-    counts = instructions.read_counts(tmp_path)
+    by_position = instructions.read_counts(tmp_path)
+    assert sorted(by_position) == [0, 1]
+    assert by_position[0].net_values() == [8000]
+    counts = by_position[1]
     assert counts.empty == (1500, 1500, 1502)
     assert counts.values == (1_002_000, 1_001_500, 1_001_500)
     assert counts.overhead == 1500
@@ -265,28 +274,45 @@ def test_a_tiny_spread_leaves_the_threshold_to_decide() -> None:
 # --- real counts under valgrind -------------------------------------------------------
 
 
+def _count(
+    suite_dir: Path, patterns: list[str], settings: Settings, progress: object = None
+) -> pyperf.BenchmarkSuite:
+    suite = load_suite(suite_dir)
+    return instructions.measure_suite(
+        suite,
+        suite.select(patterns),
+        settings,
+        cpus=None,
+        metadata={"perfagent_suite": suite.name},
+        progress=progress or QuietProgress(),  # type: ignore[arg-type]
+    )
+
+
 @needs_valgrind
 @pytest.mark.slow
 def test_the_same_benchmark_counted_twice_agrees_within_a_tenth_of_a_percent() -> None:
     settings = Settings(processes=2, values=2)
-    first = instructions.measure_benchmark(WORKLOAD, "python.logistic_map", settings, progress=None)
-    second = instructions.measure_benchmark(
-        WORKLOAD, "python.logistic_map", settings, progress=None
-    )
-    difference = abs(first.mean() - second.mean()) / first.mean()
-    print(f"counts {first.mean():.0f} and {second.mean():.0f}: {difference:.6%} apart")
+    # Counted beside another benchmark, in a shuffled order: the count is its own.
+    first = _count(WORKLOAD, ["python.logistic_map", "text.*"], settings)
+    second = _count(WORKLOAD, ["python.logistic_map"], settings)
+    one = first.get_benchmark("python.logistic_map")
+    two = second.get_benchmark("python.logistic_map")
+    difference = abs(one.mean() - two.mean()) / one.mean()
+    print(f"counts {one.mean():.0f} and {two.mean():.0f}: {difference:.6%} apart")
     assert difference < 0.001
-    # The shape the rest of the agent relies on.
-    assert first.get_unit() == "integer"
-    assert first.get_nrun() == 2
-    assert all(len(run.values) == 2 for run in first.get_runs())
-    metadata = first.get_metadata()
+    # The shape the rest of the agent relies on: one run per valgrind process.
+    assert one.get_unit() == "integer"
+    assert one.get_nrun() == 2
+    assert all(len(run.values) == 2 for run in one.get_runs())
+    metadata = one.get_metadata()
     assert metadata["perfagent_metric"] == "instructions"
     assert metadata["perfagent_instructions_hashseed"] == "0"
+    seeds = {run.get_metadata()["perfagent_order_seed"] for run in one.get_runs()}
+    assert len(seeds) == 2
     # Start-up and imports are not in the count: a benchmark of about 9 million
     # instructions is counted as such, not with the ~180 million an interpreter start
     # and its imports cost.
-    assert 6_000_000 < first.mean() < 14_000_000
+    assert 6_000_000 < one.mean() < 14_000_000
 
 
 @needs_valgrind
@@ -295,31 +321,50 @@ def test_setup_and_benchmark_errors_are_reported_not_crashed(tmp_path: Path) -> 
     suite = tmp_path / "broken"
     suite.mkdir()
     (suite / "bench_fail.py").write_text(
-        "def bench_raises():\n    raise RuntimeError('boom')\n", encoding="utf-8"
+        "def bench_raises():\n    raise RuntimeError('boom')\n\ndef bench_fine():\n    pass\n",
+        encoding="utf-8",
     )
     settings = Settings(processes=1, values=1)
-    with pytest.raises(BenchmarkRunError, match=r"fail\.raises raised RuntimeError: boom"):
-        instructions.measure_benchmark(suite, "fail.raises", settings, progress=None)
-    with pytest.raises(SuiteError, match=r"no benchmark named fail\.missing"):
-        instructions.measure_benchmark(suite, "fail.missing", settings, progress=None)
+    with pytest.raises(BenchmarkRunError) as caught:
+        _count(suite, ["raises", "fine"], settings)
+    assert str(caught.value) == "benchmark fail.raises failed: RuntimeError: boom"
+    assert "Traceback (most recent call last)" in caught.value.details
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+        self.done: list[int] = []
+        self.processes: list[int] = []
+
+    def process_started(self, index: int, total: int, cpu: int | None) -> None:
+        self.processes.append(index)
+
+    def benchmark_started(self, index: int, total: int, name: str) -> None:
+        pass
+
+    def worker_done(self, count: int) -> None:
+        self.done.append(count)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def benchmark_done(self, index: int, total: int, name: str, bench: object) -> None:
+        pass
 
 
 @needs_valgrind
 @pytest.mark.slow
 def test_progress_lines_and_worker_events(tmp_path: Path) -> None:
-    lines: list[str] = []
-    done: list[int] = []
-    bench = instructions.measure_benchmark(
-        TINY,
-        "arith.sum_range",
-        Settings(processes=2, values=1),
-        progress=lines.append,
-        worker_done=done.append,
-        metadata={"perfagent_suite": "tiny"},
+    lines = _Lines()
+    result = _count(TINY, ["sum_range", "join"], Settings(processes=2, values=1), lines)
+    assert (
+        "counting instructions under callgrind: 2 processes x 2 benchmarks x 1 values"
+        in (lines.notes[0])
     )
-    assert "counting instructions under callgrind: 2 processes x 1 values" in lines[0]
-    assert sum("instructions per call" in line for line in lines) == 2
-    assert sorted(done) == [1, 2]
+    assert sum("instructions per call" in line for line in lines.notes) == 2
+    assert sorted(lines.done) == [1, 2]
+    bench = result.get_benchmark("arith.sum_range")
     assert bench.get_metadata()["perfagent_suite"] == "tiny"
     # A 200-element sum is a few thousand instructions once the call overhead is off.
     assert 500 < bench.mean() < 50_000
@@ -339,7 +384,7 @@ def test_worker_refuses_to_run_outside_valgrind(tmp_path: Path) -> None:
             {
                 "shim": str(shim),
                 "suite": str(TINY),
-                "benchmark": "arith.sum_range",
+                "order": ["arith.sum_range"],
                 "warmups": 0,
                 "values": 1,
                 "result": str(result),

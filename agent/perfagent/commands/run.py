@@ -60,14 +60,16 @@ def command(
     values: Values = None,
     warmups: Warmups = None,
     cpus: Cpus = None,
+    timeout: options.Timeout = None,
     commit: options.Commit = None,
     quiet: options.Quiet = False,
 ) -> None:
     """Run the suite's benchmarks (or those matching -b) and write one pyperf JSON file.
 
-    Each benchmark runs in pyperf worker processes, pinned to the isolated CPUs when
-    the machine has them. The file is plain pyperf JSON: `python -m pyperf stats FILE`
-    and `python -m pyperf compare_to A B` read it.
+    The suite runs in PROCESSES worker processes, one after another; each imports the
+    suite once and measures every benchmark, in its own shuffled order, pinned to one
+    isolated CPU when the machine has them. The file is plain pyperf JSON:
+    `python -m pyperf stats FILE` and `python -m pyperf compare_to A B` read it.
 
     Examples:
 
@@ -87,6 +89,7 @@ def command(
         values=values,
         warmups=warmups,
         cpus=cpus,
+        timeout=timeout,
     )
     loaded = load_suite(settings.suite)
     selected = loaded.select(benchmark)

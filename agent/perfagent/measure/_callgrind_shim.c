@@ -15,6 +15,9 @@ int perfagent_running_on_valgrind(void) { return (int)RUNNING_ON_VALGRIND; }
 /* Turn callgrind's instrumentation on (start-up and imports run without it). */
 void perfagent_start_instrumentation(void) { CALLGRIND_START_INSTRUMENTATION; }
 
+/* Turn it off again (the next benchmark's import and setup run without it). */
+void perfagent_stop_instrumentation(void) { CALLGRIND_STOP_INSTRUMENTATION; }
+
 /* Forget every count collected so far. */
 void perfagent_zero_stats(void) { CALLGRIND_ZERO_STATS; }
 

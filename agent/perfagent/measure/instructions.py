@@ -62,7 +62,6 @@ import dataclasses
 import datetime
 import hashlib
 import importlib.resources
-import itertools
 import json
 import os
 import platform
@@ -72,22 +71,30 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perfagent.config import Settings
-from perfagent.errors import BenchmarkRunError, SuiteError, UsageError
+from perfagent.errors import BenchmarkRunError, UsageError
 from perfagent.measure.instructions_worker import EMPTY_CALLS
-from perfagent.measure.worker import INHERITED_ENVIRONMENT
+from perfagent.measure.processes import (
+    Running,
+    failure_error,
+    kill_group,
+    new_seed,
+    shuffled,
+    start_worker,
+    supervise,
+)
+from perfagent.measure.processes import worker_environment as worker_environment_for_threads
 
 if TYPE_CHECKING:
     import pyperf
 
-    from perfagent.measure.suite import SuiteDefaults
+    from perfagent.measure.progress import Progress
+    from perfagent.measure.suite import BenchmarkSpec, Suite, SuiteDefaults
 
 METRIC = "instructions"
 UNIT = "integer"
@@ -97,25 +104,15 @@ DEFAULT_VALUES = 3
 # Warm-up calls run uninstrumented, so they are cheap; one settles first-call effects.
 DEFAULT_WARMUPS = 1
 HASH_SEED = "0"
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-)
-
-# What pyperf keeps of the environment for its workers (pyperf._utils.create_environ),
-# and TMPDIR, where valgrind writes its own temporary files.
-_PYPERF_ENVIRONMENT = ("PATH", "HOME", "TEMP", "PYTHONPATH", "TMPDIR")
 
 SHIM_SOURCE = "_callgrind_shim.c"
 DEBIAN_VALGRIND = "valgrind"
 DEBIAN_COMPILER = "gcc"
-_LABEL = re.compile(r"^desc: Trigger: Client Request: perfagent (empty|value) (\d+)\s*$")
+# "perfagent value 3 1": the second value of the benchmark at position 3 of the order.
+_LABEL = re.compile(r"^desc: Trigger: Client Request: perfagent (empty|value) (\d+) (\d+)\s*$")
 _TOTALS = re.compile(r"^(?:totals|summary):\s*(\d+)")
 _OUT_FILE = "callgrind.out"
 _RESULT_FILE = "worker-result.json"
-_STDERR_TAIL_LINES = 15
 # How each "cannot run here" message ends.
 _TIME_HINT = "or measure with --metric time"
 
@@ -311,7 +308,7 @@ def plan(settings: Settings, defaults: SuiteDefaults | None = None) -> Plan:
 
 @dataclasses.dataclass(frozen=True)
 class WorkerCounts:
-    """The raw counts one worker dumped: empty calls and benchmark calls, in order."""
+    """The raw counts one worker dumped for one benchmark: empty calls and benchmark calls."""
 
     empty: tuple[int, ...]
     values: tuple[int, ...]
@@ -328,54 +325,50 @@ class WorkerCounts:
         return [max(value - self.overhead, 1) for value in self.values]
 
 
-def parse_dump(path: Path) -> tuple[str, int, int] | None:
-    """(kind, index, instructions) of one callgrind dump; None for a dump not ours."""
-    label: tuple[str, int] | None = None
+def parse_dump(path: Path) -> tuple[str, int, int, int] | None:
+    """(kind, position, index, instructions) of one callgrind dump; None for one not ours."""
+    label: tuple[str, int, int] | None = None
     total: int | None = None
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             if label is None and (match := _LABEL.match(line)):
-                label = (match.group(1), int(match.group(2)))
+                label = (match.group(1), int(match.group(2)), int(match.group(3)))
             elif total is None and (match := _TOTALS.match(line)):
                 total = int(match.group(1))
             if label is not None and total is not None:
                 break
     if label is None or total is None:
         return None
-    return label[0], label[1], total
+    return label[0], label[1], label[2], total
 
 
-def read_counts(out_dir: Path) -> WorkerCounts:
-    """The counts in one worker's dump files."""
-    found: dict[str, dict[int, int]] = {"empty": {}, "value": {}}
+def read_counts(out_dir: Path) -> dict[int, WorkerCounts]:
+    """The counts in one worker's dump files, by the benchmark's position in its order."""
+    found: dict[int, dict[str, dict[int, int]]] = {}
     for path in out_dir.glob(_OUT_FILE + "*"):
         parsed = parse_dump(path)
         if parsed is not None:
-            kind, index, total = parsed
-            found[kind][index] = total
-    return WorkerCounts(
-        empty=tuple(found["empty"][i] for i in sorted(found["empty"])),
-        values=tuple(found["value"][i] for i in sorted(found["value"])),
-    )
+            kind, position, index, total = parsed
+            found.setdefault(position, {"empty": {}, "value": {}})[kind][index] = total
+    return {
+        position: WorkerCounts(
+            empty=tuple(kinds["empty"][i] for i in sorted(kinds["empty"])),
+            values=tuple(kinds["value"][i] for i in sorted(kinds["value"])),
+        )
+        for position, kinds in found.items()
+    }
 
 
 def worker_environment(base: Mapping[str, str]) -> dict[str, str]:
-    """The worker's environment, built as pyperf builds its workers' for the time metric.
-
-    The few variables pyperf keeps, the ones the runner passes on to time workers
-    (library paths, thread counts), and valgrind's own; then the hash seed and the
-    thread pools fixed. A benchmark sees the same environment under both metrics, and
-    a CI job's ever-changing variables (commit, run number) stay out of the worker.
-    """
-    kept = (*_PYPERF_ENVIRONMENT, *INHERITED_ENVIRONMENT, "VALGRIND_LIB")
-    env = {name: base[name] for name in kept if name in base}
-    env["PYTHONHASHSEED"] = HASH_SEED
-    for name in THREAD_VARIABLES:
-        env.setdefault(name, "1")
-    return env
+    """The worker's environment: the time metric's (processes.py), one thread per pool
+    (valgrind runs threads one at a time, and pools that spin while waiting would add
+    counts that depend on scheduling), and the hash seed fixed."""
+    return worker_environment_for_threads(base, 1, {"PYTHONHASHSEED": HASH_SEED})
 
 
-def valgrind_command(tools: Toolchain, out_dir: Path, job_file: Path) -> list[str]:
+def valgrind_command(
+    tools: Toolchain, out_dir: Path, job_file: Path, python: str = sys.executable
+) -> list[str]:
     """The command of one worker process."""
     return [
         *tools.no_aslr,
@@ -389,107 +382,27 @@ def valgrind_command(tools: Toolchain, out_dir: Path, job_file: Path) -> list[st
         f"--callgrind-out-file={out_dir / _OUT_FILE}",
         "--quiet",
         "--",
-        sys.executable,
+        python,
         "-m",
         "perfagent.measure.instructions_worker",
         str(job_file),
     ]
 
 
-@dataclasses.dataclass(frozen=True)
-class _WorkerOutcome:
-    counts: WorkerCounts
-    started: datetime.datetime
-    duration: float
+@dataclasses.dataclass
+class _Worker:
+    """One valgrind worker of a run, from its start to its counts."""
 
-
-def _stderr_tail(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return "\n".join(lines[-_STDERR_TAIL_LINES:])
-
-
-def _run_worker(
-    tools: Toolchain,
-    suite_path: Path,
-    name: str,
-    plan_: Plan,
-    env: Mapping[str, str],
-    cpus: Sequence[int] | None,
-) -> _WorkerOutcome:
-    with tempfile.TemporaryDirectory(prefix="perfagent-callgrind-") as work:
-        work_dir = Path(work)
-        job_file = work_dir / "job.json"
-        result_file = work_dir / _RESULT_FILE
-        job = {
-            "shim": str(tools.shim),
-            "suite": str(suite_path),
-            "benchmark": name,
-            "warmups": plan_.warmups,
-            "values": plan_.values,
-            "result": str(result_file),
-        }
-        job_file.write_text(json.dumps(job), encoding="utf-8")
-        started = datetime.datetime.now()
-        clock = time.monotonic()
-        try:
-            process = subprocess.Popen(
-                valgrind_command(tools, work_dir, job_file),
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-            )
-        except OSError as exc:
-            raise InstructionsUnavailable(f"cannot start {tools.valgrind}: {exc}") from None
-        try:
-            if cpus:
-                # Counts do not depend on the CPU, but the benchmark CPUs are where
-                # benchmark work belongs on a tuned machine; valgrind's threads inherit this.
-                with contextlib.suppress(OSError):
-                    os.sched_setaffinity(process.pid, cpus)
-            stdout, stderr = process.communicate()
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-        done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-        duration = time.monotonic() - clock
-        report = _read_worker_result(result_file)
-        if report.get("error"):
-            message = str(report["error"])
-            if report.get("kind") == "suite":
-                raise SuiteError(message)
-            if report.get("kind") == "environment":
-                raise InstructionsUnavailable(message)
-            raise BenchmarkRunError(f"{message}\n{_stderr_tail(done.stderr)}".rstrip())
-        if done.returncode != 0 or not report.get("ok"):
-            raise BenchmarkRunError(
-                f"benchmark {name}: the valgrind worker failed (exit {done.returncode})"
-                + (f":\n{_stderr_tail(done.stderr)}" if done.stderr.strip() else "")
-            )
-        counts = read_counts(work_dir)
-        if len(counts.values) != plan_.values or len(counts.empty) != EMPTY_CALLS:
-            raise BenchmarkRunError(
-                f"benchmark {name}: callgrind wrote {len(counts.values)} of {plan_.values} "
-                f"counts and {len(counts.empty)} of {EMPTY_CALLS} empty-call counts"
-            )
-        return _WorkerOutcome(counts=counts, started=started, duration=duration)
-
-
-def _read_worker_result(path: Path) -> dict[str, Any]:
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _default_progress(message: str) -> None:
-    from perfagent.console import err
-
-    err.print(message, markup=False, highlight=False)
+    index: int
+    seed: int
+    order: tuple[str, ...]
+    cpu: int | None
+    work_dir: Path
+    output: Any = None
+    running: Running | None = None
+    started: datetime.datetime = dataclasses.field(default_factory=datetime.datetime.now)
+    clock: float = dataclasses.field(default_factory=time.monotonic)
+    duration: float = 0.0
 
 
 def _parallel_jobs(processes: int, cpus: Sequence[int] | None) -> int:
@@ -504,73 +417,164 @@ def _parallel_jobs(processes: int, cpus: Sequence[int] | None) -> int:
     return max(1, min(processes, usable))
 
 
-def describe_plan(plan_: Plan, jobs: int) -> str:
-    """One line saying how a benchmark is counted, for progress output."""
+def describe_plan(plan_: Plan, jobs: int, benchmarks: int) -> str:
+    """One line saying how a run is counted, for progress output."""
     return (
         f"counting instructions under callgrind: {plan_.processes} processes x "
-        f"{plan_.values} values, {plan_.warmups} uninstrumented warm-up call(s)"
-        + (f", {jobs} processes at a time" if jobs > 1 else "")
+        f"{benchmarks} benchmarks x {plan_.values} values, {plan_.warmups} uninstrumented "
+        "warm-up call(s) each" + (f", {jobs} processes at a time" if jobs > 1 else "")
     )
 
 
-def measure_benchmark(
-    suite_path: str | Path,
-    name: str,
+def _start(
+    worker: _Worker,
+    tools: Toolchain,
+    suite_dir: Path,
+    plan_: Plan,
+    timeout: tuple[float | None, str],
+) -> None:
+    read_fd, write_fd = os.pipe()
+    job_file = worker.work_dir / "job.json"
+    job = {
+        "shim": str(tools.shim),
+        "suite": str(suite_dir),
+        "order": list(worker.order),
+        "warmups": plan_.warmups,
+        "values": plan_.values,
+        "result": str(worker.work_dir / _RESULT_FILE),
+        "events_fd": write_fd,
+    }
+    job_file.write_text(json.dumps(job), encoding="utf-8")
+    worker.output = (worker.work_dir / "output.log").open("w+b")
+    try:
+        process = start_worker(
+            valgrind_command(tools, worker.work_dir, job_file),
+            worker_environment(os.environ),
+            worker.cpu,
+            worker.output,
+            pass_fds=(write_fd,),
+        )
+    except UsageError as exc:
+        os.close(read_fd)
+        raise InstructionsUnavailable(f"cannot start {tools.valgrind}: {exc}") from None
+    finally:
+        os.close(write_fd)
+    worker.running = Running(
+        process=process,
+        events_fd=read_fd,
+        order=worker.order,
+        timeout=timeout[0],
+        timeout_source=timeout[1],
+        index=worker.index,
+    )
+
+
+def _finish(worker: _Worker, plan_: Plan) -> dict[int, WorkerCounts]:
+    """Reap a worker that closed its events, and read its counts; raise on a failure."""
+    assert worker.running is not None
+    os.close(worker.running.events_fd)
+    code = worker.running.process.wait()
+    worker.duration = time.monotonic() - worker.clock
+    worker.output.seek(0)
+    text = worker.output.read().decode("utf-8", "replace")
+    worker.output.close()
+    report = _read_worker_result(worker.work_dir / _RESULT_FILE)
+    if report.get("kind") == "environment":
+        raise InstructionsUnavailable(str(report.get("error")))
+    if code != 0 or report.get("complete") is not True:
+        raise failure_error(worker.running, code, report.get("error"), text)
+    counts = read_counts(worker.work_dir)
+    for position, name in enumerate(worker.order):
+        found = counts.get(position, WorkerCounts(empty=(), values=()))
+        if len(found.values) != plan_.values or len(found.empty) != EMPTY_CALLS:
+            raise BenchmarkRunError(
+                f"benchmark {name} failed: callgrind wrote {len(found.values)} of "
+                f"{plan_.values} counts and {len(found.empty)} of {EMPTY_CALLS} "
+                "empty-call counts"
+            )
+    return counts
+
+
+def _read_worker_result(path: Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def measure_suite(
+    suite: Suite,
+    specs: Sequence[BenchmarkSpec],
     settings: Settings,
     *,
-    defaults: SuiteDefaults | None = None,
-    metadata: Mapping[str, str | int | float] | None = None,
-    cpus: Sequence[int] | None = None,
-    progress: Callable[[str], None] | None = _default_progress,
-    worker_done: Callable[[int], None] | None = None,
+    cpus: Sequence[int] | None,
+    metadata: Mapping[str, str | int | float],
+    progress: Progress,
+    timeout: tuple[float | None, str] = (None, "none"),
     tools: Toolchain | None = None,
-) -> pyperf.Benchmark:
-    """Count the instructions of benchmark `name` of the suite at `suite_path`.
+) -> pyperf.BenchmarkSuite:
+    """Count the instructions of `specs`: the plan's valgrind workers, each counting
+    every benchmark in an order shuffled per process, as many at a time as CPUs.
 
-    Returns a pyperf Benchmark whose runs are the valgrind worker processes, each
-    with `values` counts (instructions per call, the empty-call overhead subtracted),
-    unit `integer`, and metadata `perfagent_metric=instructions` plus `metadata`
-    (the runner's common keys). `cpus` are the CPUs the workers may use (None: any);
-    `progress` receives lines to show, `worker_done(n)` the number of finished workers.
+    Returns a pyperf suite with one Benchmark per spec and one Run per worker (values:
+    instructions per call, the empty-call overhead subtracted; unit `integer`), with
+    `metadata` (the runner's common keys) on every run.
 
     Raises InstructionsUnavailable (exit 2) when valgrind or a C compiler is missing,
-    SuiteError for a suite that does not load, BenchmarkRunError when the benchmark fails.
+    BenchmarkRunError naming the benchmark when one fails or times out.
     """
     import pyperf
 
     tools = tools if tools is not None else toolchain()
-    plan_ = plan(settings, defaults)
-    suite_dir = Path(suite_path).resolve()
-    env = worker_environment(os.environ)
+    plan_ = plan(settings, suite.defaults)
+    names = [spec.name for spec in specs]
     jobs = _parallel_jobs(plan_.processes, cpus)
-    if progress is not None:
-        progress(f"{name}: {describe_plan(plan_, jobs)}")
-
-    finished = itertools.count(1)
-    lock = threading.Lock()
-
-    def one(_index: int) -> _WorkerOutcome:
-        outcome = _run_worker(tools, suite_dir, name, plan_, env, cpus)
-        with lock:
-            count = next(finished)
-            if progress is not None:
-                progress(
-                    f"{name}: process {count}/{plan_.processes}: "
-                    f"{statistics.median(outcome.counts.net_values()):,.0f} instructions "
-                    f"per call ({outcome.duration:.1f} s under valgrind)"
+    progress.note(describe_plan(plan_, jobs, len(names)))
+    counted: list[tuple[_Worker, dict[int, WorkerCounts]]] = []
+    with tempfile.TemporaryDirectory(prefix="perfagent-callgrind-") as tmp:
+        pending = []
+        for index in range(1, plan_.processes + 1):
+            seed = new_seed()
+            work_dir = Path(tmp) / f"worker-{index}"
+            work_dir.mkdir()
+            cpu = cpus[(index - 1) % len(cpus)] if cpus else None
+            order = tuple(shuffled(names, seed))
+            pending.append(_Worker(index=index, seed=seed, order=order, cpu=cpu, work_dir=work_dir))
+        while pending:
+            wave, pending = pending[:jobs], pending[jobs:]
+            try:
+                for worker in wave:
+                    progress.process_started(worker.index, plan_.processes, worker.cpu)
+                    worker.clock = time.monotonic()
+                    _start(worker, tools, suite.path, plan_, timeout)
+                # Progress per benchmark would interleave between parallel workers.
+                supervise([w.running for w in wave if w.running is not None])
+            except BaseException:
+                for worker in wave:
+                    if worker.running is not None:
+                        kill_group(worker.running.process)
+                        with contextlib.suppress(OSError):
+                            os.close(worker.running.events_fd)
+                    if worker.output is not None:
+                        worker.output.close()
+                raise
+            for worker in wave:
+                counts = _finish(worker, plan_)
+                counted.append((worker, counts))
+                per_call = statistics.median(
+                    statistics.median(c.net_values()) for c in counts.values()
                 )
-            if worker_done is not None:
-                worker_done(count)
-        return outcome
+                progress.note(
+                    f"process {worker.index}/{plan_.processes}: {len(counts)} benchmarks, "
+                    f"median {per_call:,.0f} instructions per call "
+                    f"({worker.duration:.1f} s under valgrind)"
+                )
+                progress.worker_done(worker.index)
 
-    # Threads only wait on subprocesses here; the work is in the valgrind processes.
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        outcomes = list(pool.map(one, range(plan_.processes)))
-
-    common: dict[str, str | int | float] = dict(metadata or {})
+    common: dict[str, str | int | float] = dict(metadata)
     common.update(
         {
-            "name": name,
             "unit": UNIT,
             "loops": 1,
             "perfagent_metric": METRIC,
@@ -580,17 +584,30 @@ def measure_benchmark(
             "perfagent_instructions_warmups": plan_.warmups,
         }
     )
-    runs = []
-    for outcome in outcomes:
-        run_metadata = dict(common)
-        run_metadata.update(
-            {
-                "date": outcome.started.isoformat(sep=" ", timespec="seconds"),
-                "duration": round(outcome.duration, 3),
-                "perfagent_instructions_overhead": outcome.counts.overhead,
-            }
-        )
-        runs.append(
-            pyperf.Run(outcome.counts.net_values(), metadata=run_metadata, collect_metadata=False)
-        )
-    return pyperf.Benchmark(runs)
+    benchmarks = []
+    for name in names:
+        runs = []
+        for worker, counts in counted:
+            position = worker.order.index(name)
+            run_metadata = dict(common)
+            run_metadata.update(
+                {
+                    "name": name,
+                    "date": worker.started.isoformat(sep=" ", timespec="seconds"),
+                    "duration": round(worker.duration, 3),
+                    "perfagent_instructions_overhead": counts[position].overhead,
+                    "perfagent_process": worker.index,
+                    "perfagent_order_seed": worker.seed,
+                    "perfagent_order_position": position,
+                    "perfagent_threads": 1,
+                }
+            )
+            if worker.cpu is not None:
+                run_metadata["perfagent_cpu"] = worker.cpu
+            runs.append(
+                pyperf.Run(
+                    counts[position].net_values(), metadata=run_metadata, collect_metadata=False
+                )
+            )
+        benchmarks.append(pyperf.Benchmark(runs))
+    return pyperf.BenchmarkSuite(benchmarks)

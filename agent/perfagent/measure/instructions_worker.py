@@ -2,10 +2,12 @@
 
     valgrind --tool=callgrind ... python -m perfagent.measure.instructions_worker JOB.json
 
-It loads the compiled client-request shim, prepares the one benchmark, and counts
-its calls as `measure.instructions` (the parent half, which starts this process and
-reads the dumps) explains. It imports nothing of the agent beyond the suite loader
-and the errors, so what runs under valgrind stays small.
+It loads the compiled client-request shim and, for each benchmark of its (shuffled)
+order, prepares it and counts its calls as `measure.instructions` (the parent half,
+which starts this process and reads the dumps) explains, reporting "start N" /
+"done N" on its events pipe like the time worker. It imports nothing of the agent
+beyond the suite loader, the errors and the time worker's helpers, so what runs under
+valgrind stays small.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from perfagent.errors import PerfAgentError
+from perfagent.measure.worker import ERROR_PREFIX, Reporter, describe
 
 # Empty calls counted per worker to measure the constant overhead around a call.
 EMPTY_CALLS = 3
 # Uninstrumented calls of the counting code before counting starts, so that the
 # interpreter has specialised it (CPython 3.11 specialises after a few executions).
 COUNTING_WARMUPS = 16
-# The dump label of each counted call: "perfagent empty 0", "perfagent value 2".
+# The dump label of each counted call: "perfagent empty 4 0", "perfagent value 4 2"
+# (the benchmark's position in the order, then the call's index).
 LABEL_PREFIX = "perfagent"
 
 
@@ -65,6 +69,7 @@ def _load_shim(path: str) -> ctypes.CDLL:
     library = ctypes.CDLL(path)
     for function in (
         "perfagent_start_instrumentation",
+        "perfagent_stop_instrumentation",
         "perfagent_zero_stats",
         "perfagent_toggle_collect",
     ):
@@ -83,28 +88,25 @@ class _WorkerFailure(Exception):
         self.kind = kind
 
 
-def _count(job: Mapping[str, Any]) -> None:
+def _count_one(shim: ctypes.CDLL, job: Mapping[str, Any], position: int, name: str) -> None:
+    """Set up one benchmark uninstrumented, count its empty and real calls, tear it down."""
     from perfagent.measure.suite import prepare_benchmark
 
-    shim = _load_shim(str(job["shim"]))
-    if not shim.perfagent_running_on_valgrind():
-        raise _WorkerFailure(
-            "environment",
-            f"the worker is not running under valgrind: {sys.executable} is probably a "
-            "wrapper script (pyenv shim, ...) that valgrind does not follow; run perfagent "
-            "with the Python interpreter itself, e.g. from a virtual environment",
-        )
-    name = str(job["benchmark"])
     try:
         prepared = prepare_benchmark(str(job["suite"]), name)
     except PerfAgentError as exc:
-        raise _WorkerFailure("suite", str(exc)) from None
+        traceback.print_exc()
+        raise _WorkerFailure("suite", f"benchmark {name} failed: {exc}") from None
+    except BaseException as exc:  # SystemExit in an import or a setup fails it too
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        traceback.print_exc()
+        raise _WorkerFailure("benchmark", f"benchmark {name} failed: {describe(exc)}") from None
     call = prepared.timed_callable()
     empty = empty_like(call)
     toggle = shim.perfagent_toggle_collect
     zero = shim.perfagent_zero_stats
     dump = shim.perfagent_dump_stats
-
     try:
         # Uninstrumented: the benchmark's warm-ups, then enough rounds of the counting
         # code itself for the interpreter to settle on its specialised form. Toggles
@@ -118,19 +120,37 @@ def _count(job: Mapping[str, Any]) -> None:
             gc.collect()
             zero()
             _count_empty(toggle, empty)
-            dump(f"{LABEL_PREFIX} empty {index}".encode())
+            dump(f"{LABEL_PREFIX} empty {position} {index}".encode())
         for index in range(int(job["values"])):
             gc.collect()
             zero()
             _count_benchmark(toggle, call)
-            dump(f"{LABEL_PREFIX} value {index}".encode())
-    except Exception as exc:
+            dump(f"{LABEL_PREFIX} value {position} {index}".encode())
+        # The next benchmark's import and setup run uninstrumented again.
+        shim.perfagent_stop_instrumentation()
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         traceback.print_exc()
-        raise _WorkerFailure(
-            "benchmark", f"benchmark {name} raised {type(exc).__name__}: {exc}"
-        ) from None
+        raise _WorkerFailure("benchmark", f"benchmark {name} failed: {describe(exc)}") from None
     finally:
         prepared.close()
+
+
+def _count(job: Mapping[str, Any]) -> None:
+    shim = _load_shim(str(job["shim"]))
+    if not shim.perfagent_running_on_valgrind():
+        raise _WorkerFailure(
+            "environment",
+            f"the worker is not running under valgrind: {sys.executable} is probably a "
+            "wrapper script (pyenv shim, ...) that valgrind does not follow; run perfagent "
+            "with the Python interpreter itself, e.g. from a virtual environment",
+        )
+    events = Reporter(job.get("events_fd"))
+    for position, name in enumerate(job["order"]):
+        events.send("start", position)
+        _count_one(shim, job, position, str(name))
+        events.send("done", position)
 
 
 def worker_main(argv: Sequence[str]) -> int:
@@ -147,8 +167,9 @@ def worker_main(argv: Sequence[str]) -> int:
         _count(job)
     except _WorkerFailure as failure:
         result_file.write_text(json.dumps({"error": str(failure), "kind": failure.kind}))
+        print(ERROR_PREFIX + str(failure), file=sys.stderr, flush=True)
         return 1
-    result_file.write_text(json.dumps({"ok": True}))
+    result_file.write_text(json.dumps({"complete": True}))
     return 0
 
 

@@ -89,6 +89,8 @@ class SuiteDefaults:
     values: int | None = None
     warmups: int | None = None
     min_time: float | None = None
+    # Seconds one benchmark may take in one worker process (import, setup, values).
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -186,12 +188,28 @@ def _import_file(suite_path: Path, module_file: Path) -> types.ModuleType:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except SystemExit as exc:
+        # Caught here, or the agent itself would exit, with the module's code: an
+        # exit(0) at import must never read as a passing run.
         del sys.modules[module_name]
         raise SuiteError(
+            f"{_what_failed(suite_path, module_file)} failed: {module_file.name} called "
+            f"sys.exit({exc.code!r}) while being imported ({module_file})"
+        ) from exc
+    except Exception as exc:
+        del sys.modules[module_name]
+        # Chained, so that a worker's traceback shows the suite's own frames.
+        raise SuiteError(
             f"{module_file}: failed to import: {_describe_exception(exc, module_file)}"
-        ) from None
+        ) from exc
     return module
+
+
+def _what_failed(suite_path: Path, module_file: Path) -> str:
+    """What failed, in a message: the suite for `_suite.py`, else the module's benchmarks."""
+    if module_file.stem == SUITE_SETTINGS_MODULE:
+        return f"benchmark suite '{suite_path.name}'"
+    return f"benchmark {_strip(BENCH_MODULE_PREFIX, module_file.stem)}.*"
 
 
 def _benchmarks_in(module: types.ModuleType, module_file: Path) -> Iterator[BenchmarkSpec]:
@@ -245,7 +263,14 @@ def _load_defaults(suite_path: Path) -> tuple[SuiteDefaults, Callable[[], Any] |
         return SuiteDefaults(), None
     module = _import_file(suite_path, settings_file)
     values: dict[str, Any] = {}
-    for attr, kind in (("PROCESSES", int), ("VALUES", int), ("WARMUPS", int), ("MIN_TIME", float)):
+    settings = (
+        ("PROCESSES", int),
+        ("VALUES", int),
+        ("WARMUPS", int),
+        ("MIN_TIME", float),
+        ("TIMEOUT", float),
+    )
+    for attr, kind in settings:
         raw = getattr(module, attr, None)
         if raw is None:
             continue
@@ -306,7 +331,7 @@ class PreparedBenchmark:
             raise SuiteError(
                 f"{self.spec.module_file}: setup of {self.spec.name} failed: "
                 f"{_describe_exception(exc, self.spec.module_file)}"
-            ) from None
+            ) from exc
         self._has_value = True
         atexit.register(self.close)
 
