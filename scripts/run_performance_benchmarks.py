@@ -7,13 +7,14 @@ Workflows and people used to type
     python scripts/run_performance_benchmarks.py --check-regression --threshold 10.0 --verbose
 
 and both still work: they become `perfagent baseline --runs 3` and `perfagent check
---threshold 10.0`, with the agent's exit codes and messages (0 within limits, 1
+--threshold 10.0`, with the agent's exit codes (perfagent.errors.ExitCode) and messages (0 within limits, 1
 regression, 2 bad input, 3 no baseline for this machine) and artifacts under
 --output-dir: reports/, exports/, analysis/, results/, summary.md, and the baselines
 in baselines/ unless a store is configured (PERFAGENT_STORE, perfagent.toml), as on
 provisioned runners, whose store must outlive the job's workspace.
 
-The suite is perfagent's setting (PERFAGENT_SUITE, default benchmarks/hazelbean).
+The suite and the threshold are perfagent's settings (PERFAGENT_SUITE, PERFAGENT_THRESHOLD,
+the config file): --threshold is passed on only when given, so they apply otherwise.
 The old script's other modes (--all, --report, --complete-workflow, ...) are gone:
 `perfagent run`, `perfagent check` and `perfagent baselines` replace them.
 """
@@ -29,6 +30,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+# perfagent.errors.ExitCode.USAGE: said before perfagent is known to be importable.
 EXIT_USAGE = 2
 
 
@@ -50,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threshold",
         type=float,
-        default=10.0,
-        help="Regression threshold in percent (default: 10.0).",
+        default=None,
+        help="Regression threshold in percent (default: perfagent's: PERFAGENT_THRESHOLD, "
+        "the config file, else 10).",
     )
     parser.add_argument(
         "--establish-baseline",
@@ -104,9 +107,8 @@ def agent_commands(args: argparse.Namespace, *, store_configured: bool) -> list[
     if args.establish_baseline:
         commands.append(["baseline", "--runs", str(args.runs), *common])
     if args.check_regression:
-        commands.append(
-            ["check", "--threshold", repr(args.threshold), "--output-dir", output_dir, *common]
-        )
+        threshold = [] if args.threshold is None else ["--threshold", repr(args.threshold)]
+        commands.append(["check", *threshold, "--output-dir", output_dir, *common])
     return commands
 
 

@@ -58,8 +58,9 @@ def test_old_flags_become_agent_commands() -> None:
     ]
     # A provisioned runner's PERFAGENT_STORE (outside the workspace) is respected.
     args = seed.build_parser().parse_args(["--check-regression", "--output-dir", "out"])
+    # No --threshold given: none passed, so PERFAGENT_THRESHOLD and the config apply.
     assert seed.agent_commands(args, store_configured=True) == [
-        ["check", "--threshold", "10.0", "--output-dir", "out"]
+        ["check", "--output-dir", "out"]
     ]
 
 

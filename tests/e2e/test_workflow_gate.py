@@ -1,8 +1,9 @@
-"""The seed's three proof tests, through the workflow's entry point, with a real suite.
+"""The seed's three proof tests, through `perfagent gate`, with a real suite.
 
-`scripts/performance_gate.py run` is what the job "Quality Gate 4: Performance
-Regression" runs; here it runs with the environment GitHub gives it for a pull request
-and for a push to main, on the real agent and the small suite tests/suites/gate:
+`perfagent gate` is what the job "Quality Gate 4: Performance Regression" runs (through
+scripts/performance_gate.py run); here it runs with the environment GitHub gives it for
+a pull request and for a push to main, on the real agent and the small suite
+tests/suites/gate:
 
 1. Regression detection: code made slower fails with "Performance regression > 10%
    detected" and exit 1.
@@ -15,6 +16,9 @@ instruction counts at the 10% threshold (valgrind; deterministic, so a 25% slowd
 plainly caught and unchanged code reads 1.000), and wall-clock time with a large (10x)
 slowdown, a baseline of 5 runs, the agent's confirmation re-runs and a 100% threshold
 above this VM's whole-run swings. No test asserts a time.
+
+A fourth run keeps the baselines in a git store (a local bare repository as
+`git+file://...#branch`), scoped per repository inside the branch as on a shared runner.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ import pyperf
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GATE = ROOT / "scripts" / "performance_gate.py"
 SUITE = ROOT / "tests" / "suites" / "gate"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -120,8 +123,9 @@ def run_gate(
     ref: str,
     sha: str,
     suite: Path,
-    store: Path,
+    store: Path | None,
     variant: Variant,
+    extra_env: dict[str, str] | None = None,
 ) -> GateRun:
     """The entry point as the workflow runs it, with GitHub's variables for this event."""
     outputs, summary = workdir / "github_output", workdir / "step_summary"
@@ -148,11 +152,15 @@ def run_gate(
         PERF_GATE_DOCTOR=variant.doctor,
         PERF_GATE_OUTPUT_DIR=str(workdir / "metrics"),
         PERF_GATE_SUITE=str(suite),
-        PERF_GATE_STORE=str(store),
         PERF_GATE_LOCK=str(workdir / "gate.lock"),
+        # No runner config of this machine: only what the job gives.
+        PERFAGENT_RUNNER_CONFIG=str(workdir / "no-runner-config.toml"),
     )
+    if store is not None:
+        env["PERF_GATE_STORE"] = str(store)
+    env.update(extra_env or {})
     result = subprocess.run(
-        [sys.executable, str(GATE), "run"],
+        [sys.executable, "-m", "perfagent", "gate"],
         cwd=workdir,
         env=env,
         preexec_fn=_first_in_line,
@@ -216,7 +224,9 @@ def test_2_a_push_to_main_establishes_the_baseline(established: Established) -> 
     # pooled from the runs asked for (the workflow: 3).
     suite = pyperf.BenchmarkSuite.load(str(stored[0]))
     metadata = [bench.get_metadata() for bench in suite.get_benchmarks()]
-    assert {m["name"] for m in metadata} == {"gate.checksum", "gate.histogram"}
+    # (A time baseline also holds the machine's reference workload, the drift guard.)
+    names = {m["name"] for m in metadata} - {"perfagent.reference"}
+    assert names == {"gate.checksum", "gate.histogram"}
     assert {m["perfagent_commit"] for m in metadata} == {established.sha}
     assert {m["perfagent_metric"] for m in metadata} == {established.variant.metric}
     run_ids = {
@@ -306,3 +316,59 @@ def test_a_pull_request_without_a_baseline_is_a_warning(tmp_path: Path) -> None:
     assert run.outputs["verdict"] == "no-baseline"
     assert run.outputs["exit-code"] == "3"
     assert "::warning title=No performance baseline::" in run.log
+
+
+def _branch_files(bare: Path, branch: str) -> list[str]:
+    listing = subprocess.run(
+        ["git", "--git-dir", str(bare), "ls-tree", "-r", "--name-only", branch],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return sorted(listing.stdout.split())
+
+
+def test_a_git_store_per_repository(tmp_path: Path) -> None:
+    """Baseline on main, then an unchanged pull request, with the fleet's git store:
+    `PERFAGENT_STORE=git+file://...#perf-baselines` scoped to the repository inside the
+    branch (the old gate made it git+file:/...#perf-baselines/lab/project)."""
+    if shutil.which("valgrind") is None:
+        pytest.fail("the instructions metric needs valgrind (.ci/run installs it)")
+    variant = VARIANTS["instructions"]
+    bare = tmp_path / "perf-data.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+    extra = {
+        "PERFAGENT_STORE": f"git+file://{bare}#perf-baselines",
+        "GITHUB_REPOSITORY": "lab/project",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    main = tmp_path / "main"
+    main.mkdir()
+    established = run_gate(
+        main,
+        event="push",
+        ref="refs/heads/main",
+        sha="5555555555555555555555555555555555555555",
+        suite=copy_suite(main / "checkout"),
+        store=None,
+        variant=variant,
+        extra_env=extra,
+    )
+    assert established.code == 0, established.log
+    fingerprint = established.outputs["fingerprint"]
+    assert _branch_files(bare, "perf-baselines") == [f"lab/project/{fingerprint}/gate/current.json"]
+    pr = tmp_path / "pr"
+    pr.mkdir()
+    checked = run_gate(
+        pr,
+        event="pull_request",
+        ref="refs/pull/15/merge",
+        sha="6666666666666666666666666666666666666666",
+        suite=copy_suite(pr / "checkout"),
+        store=None,
+        variant=variant,
+        extra_env=extra,
+    )
+    assert checked.code == 0, checked.log
+    assert checked.outputs["verdict"] == "pass"
+    assert "git+file://" in checked.summary and "perf-baselines:lab/project" in checked.summary

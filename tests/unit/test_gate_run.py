@@ -20,7 +20,7 @@ from perfagent.errors import NoComparableBaseline, PerfAgentError, UsageError
 from perfagent.gate.doctor import DoctorPolicy, Examination, Finding
 from perfagent.gate.github import Actions
 from perfagent.gate.mode import PullRequestMode
-from perfagent.gate.run import GateOptions, run_gate
+from perfagent.gate.run import GateOptions, NoBaselinePolicy, run_gate
 from perfagent.judge import stats
 from perfagent.judge.verdict import CheckResult
 from perfagent.reports import report
@@ -199,7 +199,16 @@ def test_no_baseline_is_a_warning_neither_pass_nor_failure(gate) -> None:  # typ
     assert run.outputs["exit-code"] == "3"
     assert "::warning title=No performance baseline::Not checked" in run.log
     assert "Neither a pass nor a failure" in run.summary
-    assert gate(FakeAgent(outcome=missing), strict_baseline=True).code == 3
+    assert gate(FakeAgent(outcome=missing), no_baseline=NoBaselinePolicy.FAIL).code == 3
+
+
+def test_no_baseline_can_be_established_on_the_spot(gate) -> None:  # type: ignore[no-untyped-def]
+    """`make bench`: the first run on a machine becomes its baseline."""
+    agent = FakeAgent(outcome=NoComparableBaseline("no baseline for fingerprint x"))
+    run = gate(agent, mode="check", no_baseline=NoBaselinePolicy.ESTABLISH)
+    assert run.code == 0
+    assert agent.commands() == ["doctor", "check", "baseline"]
+    assert run.outputs["verdict"] == "baseline"
 
 
 def test_bad_input_is_exit_2_never_1(gate) -> None:  # type: ignore[no-untyped-def]
@@ -353,3 +362,32 @@ def test_the_runner_config_is_trusted(gate, tmp_path: Path) -> None:  # type: ig
     flagged = FakeAgent()
     gate(flagged, env={"PERFAGENT_RUNNER_CONFIG": str(runner)}, threshold=5.0)
     assert flagged.settings("check").threshold == 5.0
+
+
+@dataclass
+class StoringAgent(FakeAgent):
+    """A fake whose baseline really lands in the store, so there is a history to show."""
+
+    def baseline(self, settings: Settings) -> RecordedBaseline:
+        from perfagent.store import open_store
+
+        recorded = super().baseline(settings)
+        open_store(settings.store).write(FINGERPRINT, "gate", recorded.baseline)
+        return recorded
+
+
+def test_a_baseline_leaves_the_history_pages_in_the_artifact(gate, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run = gate(StoringAgent(), event="push", ref="refs/heads/main", store="store")
+    assert run.code == 0
+    index = tmp_path / "metrics" / "history" / "index.html"
+    assert run.outputs["history"] == str(index)
+    assert "gate.checksum" in index.read_text()
+    assert f"`{index}` in the artifact" in run.summary
+
+
+def test_history_pages_that_cannot_be_written_leave_the_baseline_alone(gate) -> None:  # type: ignore[no-untyped-def]
+    run = gate(FakeAgent(), event="push", ref="refs/heads/main", store="store")  # stores nothing
+    assert run.code == 0
+    assert run.outputs["verdict"] == "baseline"
+    assert "history" not in run.outputs
+    assert "perfagent: warning: history pages not written" in run.log

@@ -9,7 +9,7 @@ import typer
 
 from perfagent.gate.doctor import DoctorPolicy
 from perfagent.gate.mode import MODE_CHOICES, PullRequestMode
-from perfagent.gate.run import DEFAULT_LOCK
+from perfagent.gate.run import DEFAULT_LOCK, NoBaselinePolicy
 
 ModeOption = Annotated[
     str,
@@ -112,12 +112,21 @@ Doctor = Annotated[
         help="enforce: an unfit machine fails the job (exit 5); warn; skip.",
     ),
 ]
+NoBaseline = Annotated[
+    NoBaselinePolicy,
+    typer.Option(
+        "--no-baseline",
+        envvar="PERF_GATE_NO_BASELINE",
+        help="No baseline for this hardware and suite: warn (exit 0), fail (exit 3), or "
+        "establish it now.",
+    ),
+]
 StrictBaseline = Annotated[
     bool,
     typer.Option(
         "--strict-baseline",
         envvar="PERF_GATE_STRICT_BASELINE",
-        help="Exit 3 rather than 0 when there is no baseline for this hardware.",
+        help="The same as --no-baseline fail.",
     ),
 ]
 Advisory = Annotated[
@@ -163,6 +172,7 @@ def command(
     per_repository_store: PerRepository = True,
     output_dir: OutputDir = "metrics",
     doctor: Doctor = DoctorPolicy.ENFORCE,
+    no_baseline: NoBaseline = NoBaselinePolicy.WARN,
     strict_baseline: StrictBaseline = False,
     advisory: Advisory = False,
     lock_file: LockFile = DEFAULT_LOCK,
@@ -179,7 +189,7 @@ def command(
     /etc/perfagent/perfagent.toml, never the pull request's checkout.
 
     Exit codes: 0 pass, baseline stored, or no baseline yet (a warning; 3 with
-    --strict-baseline); 1 a regression; 2 bad input or settings; 4 an internal error;
+    --no-baseline fail); 1 a regression; 2 bad input or settings; 4 an internal error;
     5 the machine is not fit to benchmark. Only a regression is ever 1.
 
     Examples:
@@ -206,7 +216,7 @@ def command(
         per_repository_store=per_repository_store,
         output_dir=output_dir,
         doctor=doctor,
-        strict_baseline=strict_baseline,
+        no_baseline=NoBaselinePolicy.FAIL if strict_baseline else no_baseline,
         advisory=advisory,
         lock_file=lock_file,
         config=config,
