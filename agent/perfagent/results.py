@@ -266,14 +266,21 @@ def software(suite: pyperf.BenchmarkSuite) -> dict[str, Any] | None:
     return _json_field(suite, KEY_SOFTWARE)
 
 
+# What a plain pyperf file measures, by its unit: `byte` is pyperf's --track-memory
+# and --tracemalloc, never a time.
+METRIC_BY_UNIT = {"second": "time", "integer": "instructions", "byte": "memory"}
+
+
 def metric(suite: pyperf.BenchmarkSuite) -> str:
-    """`time` or `instructions`: the agent's metadata, else read from pyperf's unit."""
+    """`time` or `instructions` (the agent's metadata), else read from pyperf's unit:
+    `time`, `instructions`, `memory`, or the unit itself for any other."""
     value = _single(suite, KEY_METRIC, "metrics")
     if value is not None:
         return str(value)
-    units = {bench.get_unit() for bench in suite}
-    if units == {METRIC_UNITS["instructions"]}:
-        return "instructions"
+    units = sorted({str(bench.get_unit()) for bench in suite})
+    if len(units) == 1:
+        return METRIC_BY_UNIT.get(units[0], units[0])
+    # Mixed units in one file: its time benchmarks are what a gate can judge.
     return "time"
 
 

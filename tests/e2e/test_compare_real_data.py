@@ -248,7 +248,7 @@ def test_aa_with_the_stores_history_is_within_limits(invoke: Invoke, tmp_path: P
         store,
     )
     assert result.code == 0, result.text
-    assert "drift between runs: from the store's history (4 earlier baselines" in result.text
+    assert "drift between runs: from the store's history (4 stored baselines" in result.text
     assert result.last_line == f"{OK} (8 benchmarks, threshold 5%)"
 
 
@@ -559,3 +559,25 @@ def test_baselines_list_refuses_an_archive_symlinked_outside(
     result = invoke("baselines", "list", "--all", "--store", store)
     assert result.code == 2, result.text
     assert "archive is a symbolic link" in result.last_line
+
+
+def test_check_uses_the_stores_history_for_a_one_run_baseline(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    suite_dir = store / "0f1e2d3c4b5a" / "pyperformance"
+    (suite_dir / "archive").mkdir(parents=True)
+    shutil.copy(own_file("aa_base.json"), suite_dir / "current.json")
+    args = ("check", "--results", own_file("aa_head.json"), "--store", store, "--threshold", "5")
+    alone = invoke(*args)
+    assert alone.code == 1, alone.text
+    assert "drift between runs: not estimated" in alone.text
+    for index in range(1, 5):
+        shutil.copy(
+            own_file(f"aa_history_{index}.json"),
+            suite_dir / "archive" / f"2024040{index}T000000Z_00000{index - 1}a.json",
+        )
+    helped = invoke(*args)
+    assert helped.code == 0, helped.text
+    assert "drift between runs: from the store's history (5 stored baselines" in helped.text
+    assert helped.last_line == f"{OK} (8 benchmarks, threshold 5%)"

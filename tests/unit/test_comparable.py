@@ -85,7 +85,8 @@ def test_ignore_hardware_turns_the_error_into_a_note() -> None:
 def test_units_differ_per_benchmark() -> None:
     mem = results.load(pyperformance_file("mem1.json"))
     seconds = results.load(pyperformance_file("py3_performance03.json"))
-    with pytest.raises(NoComparableBaseline, match=r"call_simple in 'byte' .* in 'second'"):
+    says = r"call_simple in 'byte' \(metric 'memory'\) .* in 'second' \(metric 'time'\)"
+    with pytest.raises(NoComparableBaseline, match=says):
         comparable.check_units(mem, seconds)
     comparable.check_units(mem, mem)
 

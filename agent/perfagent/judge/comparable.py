@@ -102,8 +102,8 @@ def check_units(base: pyperf.BenchmarkSuite, head: pyperf.BenchmarkSuite) -> Non
         other = base_units.get(name)
         if other is not None and other != unit:
             raise NoComparableBaseline(
-                f"{base_name} measures {name} in '{other}' and {head_name} in '{unit}': "
-                "a ratio between different units means nothing"
+                f"{base_name} measures {name} in {_unit(other)} and {head_name} in "
+                f"{_unit(unit)}: a ratio between different units means nothing"
             )
     if not set(base_units) & set(head_units):
         left, right = set(base_units.values()), set(head_units.values())
@@ -115,7 +115,13 @@ def check_units(base: pyperf.BenchmarkSuite, head: pyperf.BenchmarkSuite) -> Non
 
 
 def _units(units: set[str]) -> str:
-    return ", ".join(f"'{u}'" for u in sorted(units))
+    return ", ".join(_unit(u) for u in sorted(units))
+
+
+def _unit(unit: str) -> str:
+    """A unit as the messages show it, with what it measures: 'second' (metric 'time')."""
+    what = results.METRIC_BY_UNIT.get(unit)
+    return f"'{unit}' (metric '{what}')" if what else f"'{unit}'"
 
 
 def check_metric(base: pyperf.BenchmarkSuite, head: pyperf.BenchmarkSuite) -> None:
@@ -212,8 +218,8 @@ def check(
     base: pyperf.BenchmarkSuite, head: pyperf.BenchmarkSuite, *, ignore_hardware: bool
 ) -> Comparability:
     """Every check, in the order a user would want to hear of them; raises on exit 3."""
-    check_metric(base, head)
     check_units(base, head)
+    check_metric(base, head)
     notes = check_hardware(base, head, ignore_hardware=ignore_hardware)
     notes += check_meaning(base, head)
     return Comparability(notes=notes)

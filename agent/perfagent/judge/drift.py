@@ -20,6 +20,7 @@ import pyperf
 
 from perfagent import results
 from perfagent.judge.stats import DriftPrior
+from perfagent.store.base import BaselineStore
 
 
 def from_history(history: Sequence[pyperf.BenchmarkSuite]) -> dict[str, DriftPrior]:
@@ -55,13 +56,9 @@ def from_history(history: Sequence[pyperf.BenchmarkSuite]) -> dict[str, DriftPri
 def store_priors(
     location: str, fingerprint: str | None, suite: str | None, *, one_run: bool
 ) -> tuple[dict[str, DriftPrior], str]:
-    """Priors from the store's baselines of `fingerprint` and `suite`, and a label
-    naming them ("" when none was used).
-
-    Only needed when both sides hold one run (`one_run`), and only possible when the
-    files say which machine and suite they are; a store that does not exist yet has
-    no history, which is no error.
-    """
+    """`priors_for` the store at `location`, when both sides hold one run (`one_run`)
+    and the files say which machine and suite they are; a store that does not exist
+    yet has no history, which is no error."""
     if not one_run or fingerprint is None or suite is None:
         return {}, ""
     from perfagent.store import open_store
@@ -69,15 +66,21 @@ def store_priors(
 
     if not is_git_spec(location) and not Path(location).is_dir():
         return {}, ""
-    store = open_store(location)
+    return priors_for(open_store(location), fingerprint, suite)
+
+
+def priors_for(
+    store: BaselineStore, fingerprint: str, suite: str
+) -> tuple[dict[str, DriftPrior], str]:
+    """Priors from the store's baselines (current and archived) of `fingerprint` and
+    `suite`, and a label naming them ("" when there is no usable history)."""
     found = [
         entry
         for entry in store.entries(archived=True)
         if entry.fingerprint == fingerprint and entry.suite == suite and entry.error is None
     ]
-    history = [results.load(entry.location) for entry in found]
-    priors = from_history(history)
+    priors = from_history([results.load(entry.location) for entry in found])
     if not priors:
         return {}, ""
-    label = f"{len(found)} earlier baselines of {fingerprint}/{suite} in {store.location}"
+    label = f"{len(found)} stored baselines of {fingerprint}/{suite} in {store.location}"
     return priors, label

@@ -65,7 +65,7 @@ class Outcome:
     thresholds: list[tuple[str, float]] = field(default_factory=list)
     # --all: every row of the console table, `same` ones included.
     show_all: bool = False
-    # The stored baselines a drift prior came from, e.g. "4 earlier baselines of <fp>/<suite>".
+    # The stored baselines a drift prior came from, e.g. "4 stored baselines of <fp>/<suite>".
     drift_history: str = ""
 
     @property
