@@ -7,8 +7,8 @@ Workflows and people used to type
     python scripts/run_performance_benchmarks.py --check-regression --threshold 10.0 --verbose
 
 and both still work: they become `perfagent baseline --runs 3` and `perfagent check
---threshold 10.0`, with the agent's exit codes (perfagent.errors.ExitCode) and messages (0 within limits, 1
-regression, 2 bad input, 3 no baseline for this machine) and artifacts under
+--threshold 10.0`, with the agent's exit codes (perfagent.errors.ExitCode) and messages
+(0 within limits, 1 regression, 2 bad input, 3 no baseline for this machine) and artifacts under
 --output-dir: reports/, exports/, analysis/, results/, summary.md, and the baselines
 in baselines/ unless a store is configured (PERFAGENT_STORE, perfagent.toml), as on
 provisioned runners, whose store must outlive the job's workspace.
