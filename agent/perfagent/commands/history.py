@@ -151,32 +151,18 @@ def _publish(
     from perfagent.reports.html import repository_url
     from perfagent.store import open_store
 
-    baseline_store = open_store(settings.store)
-    histories, skipped = dashboard.collect(
-        baseline_store,
+    site = dashboard.publish(
+        open_store(settings.store),
+        directory,
         fingerprints=[fingerprint] if fingerprint else None,
         patterns=patterns,
         last=last,
         min_change_percent=min_change_percent,
-    )
-    site = dashboard.write_site(
-        histories,
-        directory,
-        store_location=baseline_store.location,
         repo_url=repository_url(settings.repo_url, os.environ),
-        skipped=skipped,
     )
-    classes = len({h.fingerprint for h in histories})
-    flagged = sum(len(b.flagged) for h in histories for b in h.benchmarks)
-    for note in skipped:
+    for note in site.skipped:
         out.print(f"skipped {note}", markup=False, highlight=False, soft_wrap=True)
-    out.print(
-        f"Dashboard: {site.index} ({classes} hardware class{'es' if classes != 1 else ''}, "
-        f"{len(site.pages)} benchmark page(s), {flagged} change point(s) flagged)",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
+    out.print(site.describe(), markup=False, highlight=False, soft_wrap=True)
 
 
 def _print(history: SuiteHistory, plot: Path | None) -> None:

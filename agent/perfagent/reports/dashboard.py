@@ -65,6 +65,38 @@ class Site:
     histories: list[SuiteHistory]
     skipped: list[str] = field(default_factory=list)
 
+    def describe(self) -> str:
+        """One line: where the site is and what it shows."""
+        classes = len({h.fingerprint for h in self.histories})
+        flagged = sum(len(b.flagged) for h in self.histories for b in h.benchmarks)
+        return (
+            f"Dashboard: {self.index} ({classes} hardware class{'es' if classes != 1 else ''}, "
+            f"{len(self.pages)} benchmark page(s), {flagged} change point(s) flagged)"
+        )
+
+
+def publish(
+    store: BaselineStore,
+    directory: str | Path,
+    *,
+    fingerprints: Sequence[str] | None = None,
+    patterns: Sequence[str] | None = None,
+    last: int | None = None,
+    min_change_percent: float = MIN_CHANGE_PERCENT,
+    repo_url: str | None = None,
+) -> Site:
+    """`collect` and `write_site` in one: the site of the store's baselines under `directory`."""
+    histories, skipped = collect(
+        store,
+        fingerprints=fingerprints,
+        patterns=patterns,
+        last=last,
+        min_change_percent=min_change_percent,
+    )
+    return write_site(
+        histories, directory, store_location=store.location, repo_url=repo_url, skipped=skipped
+    )
+
 
 def collect(
     store: BaselineStore,
