@@ -12,6 +12,7 @@ import os
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,16 @@ if TYPE_CHECKING:
     from perfagent.store.record import RecordedBaseline
 
 JOB_TITLE = "Quality Gate 4: Performance Regression"
+
+
+class NoBaselinePolicy(StrEnum):
+    """What a check without a baseline for this hardware and suite becomes."""
+
+    WARN = "warn"  # a warning, exit 0: neither a pass nor a failure
+    FAIL = "fail"  # exit 3 (ExitCode.NO_BASELINE)
+    ESTABLISH = "establish"  # measure and store the baseline now (`make bench`)
+
+
 DEFAULT_LOCK = "/tmp/perf-gate.lock"
 
 
@@ -47,7 +58,7 @@ class GateOptions:
     per_repository_store: bool = True
     output_dir: str = "metrics"
     doctor: DoctorPolicy = DoctorPolicy.ENFORCE
-    strict_baseline: bool = False
+    no_baseline: NoBaselinePolicy = NoBaselinePolicy.WARN
     advisory: bool = False
     lock_file: str | None = DEFAULT_LOCK
     config: Path | None = None
@@ -241,7 +252,11 @@ def _check(agent: Agent, settings: Settings, options: GateOptions, mode: Mode, g
     try:
         checked = agent.relative(settings) if mode == Mode.RELATIVE else agent.check(settings)
     except NoComparableBaseline as exc:
-        return _no_baseline(gh, exc, options.strict_baseline)
+        if options.no_baseline == NoBaselinePolicy.ESTABLISH and mode == Mode.CHECK:
+            print(f"perfagent: {exc}", flush=True)
+            print("No baseline for this machine yet: establishing it (this run is the baseline)")
+            return _baseline(agent, settings, gh)
+        return _no_baseline(gh, exc, options.no_baseline == NoBaselinePolicy.FAIL)
     except PerfAgentError as exc:
         return _failure(gh, what, exc)
     outcome = checked.outcome
