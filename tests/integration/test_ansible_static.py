@@ -113,4 +113,5 @@ def test_cpu_list_and_mask_formats() -> None:
     cpu_sets = _cpu_sets()
     assert cpu_sets.format_cpu_list([5, 0, 1, 2, 7]) == "0-2,5,7"
     assert cpu_sets.parse_cpu_list("0-2,5") == [0, 1, 2, 5]
-    assert cpu_sets.cpu_mask("0,4") == "11"  # kernel bitmap format: tests/unit/test_cpu_sets_filter.py
+    # the kernel's bitmap format in full: tests/unit/test_cpu_sets_filter.py
+    assert cpu_sets.cpu_mask("0,4") == "11"
