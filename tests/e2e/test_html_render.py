@@ -178,3 +178,30 @@ def test_history_dashboard_in_chromium(chromium: str, tmp_path: Path) -> None:
         for a in dom.find_all("a")
     )
     screenshot(chromium, page, tmp_path, "dashboard-benchmark.png")
+
+
+def test_check_writes_report_html_with_every_process(tmp_path: Path) -> None:
+    """`perfagent check --results` against a stored baseline: the page plots both sides'
+    process means, run by run (the check hands its samples to the report)."""
+    store = DirectoryStore(tmp_path / "store")
+    store.write(
+        FINGERPRINT,
+        "demo",
+        make_suite(
+            {"calc.sum": [[1.0e-3, 1.01e-3, 0.99e-3]] * 2}, suite="demo", run_ids=["a", "b"]
+        ),
+    )
+    head = make_suite({"calc.sum": [[1.0e-3, 1.02e-3, 0.98e-3, 1.0e-3]]}, suite="demo")
+    results.write(head, tmp_path / "head.json")
+    done = perfagent(
+        "check", "--results", "head.json", "--store", "store", "--output-dir", "out",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "report.html" in done.stdout
+    dom = parse((tmp_path / "out" / "report.html").read_text())
+    [plot] = dom.find_all("svg", cls="plot")
+    assert len(plot.find_all("circle", cls="base")) == 6
+    assert len(plot.find_all("circle", cls="head")) == 4
+    assert dom.find("code", id="fingerprint-id").text == FINGERPRINT
+    assert "Test CPU 3000" in dom.find("section", id="fingerprint").text
