@@ -264,3 +264,22 @@ def test_each_benchmark_says_where_its_drift_came_from() -> None:
         in dom.find("section", data_benchmark="io.read").text
     )
     assert "Drift prior" in dom.find("section", id="facts").text
+
+
+def test_instruction_counts_without_spread_still_plot() -> None:
+    base = make_suite({"count.loop": [[1000.0, 1000.0]]}, metric="instructions")
+    head = make_suite({"count.loop": [[1200.0, 1200.0]]}, metric="instructions")
+    base_samples, head_samples = results.samples_by_name(base), results.samples_by_name(head)
+    result = dataclasses.replace(
+        outcome(),
+        comparison=compare(base_samples, head_samples, lambda _name: 10.0),
+        metric="instructions",
+        base_samples=base_samples,
+        head_samples=head_samples,
+    )
+    _, dom = render(result)
+    plot = dom.find("svg", data_benchmark="count.loop")
+    assert "regression" in plot.classes
+    assert dom.find("text", cls="axis-label").text == "instructions"
+    numbers = " ".join(v for e in plot.iter() for k, v in e.attrs.items() if k in {"x", "y", "cy"})
+    assert "nan" not in numbers and "inf" not in numbers
