@@ -63,6 +63,7 @@ a { color: var(--base); }
 .banner p { margin: 6px 0 0; font-weight: 600; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; word-break: break-all; }
+dl.facts.columns-3 { grid-template-columns: repeat(3, max-content minmax(0, 1fr)); }
 table { border-collapse: collapse; width: 100%; margin: 4px 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left;
   vertical-align: top; }
@@ -232,10 +233,11 @@ def table(
     )
 
 
-def facts(items: Iterable[tuple[str, str]]) -> str:
-    """A definition list of (label text, value markup)."""
+def facts(items: Iterable[tuple[str, str]], *, columns: int = 1) -> str:
+    """A definition list of (label text, value markup), in `columns` pairs side by side."""
+    wide = f" columns-{columns}" if columns > 1 else ""
     return (
-        '<dl class="facts">'
+        f'<dl class="facts{wide}">'
         + "".join(f"<dt>{escape(label)}</dt><dd>{value}</dd>" for label, value in items)
         + "</dl>"
     )
@@ -474,15 +476,12 @@ def _fingerprint_section(outcome: Outcome) -> str:
     hardware = outcome.hardware
     if not hardware:
         return ""
-    rows = [
-        ("", [(f"<code>{escape(key)}</code>", key, ""), (escape(value), str(value), "")])
-        for key, value in sorted(hardware.items())
-    ]
+    items = [(str(key), escape(value)) for key, value in hardware.items()]
     return (
         '<section id="fingerprint"><h2>Hardware fingerprint</h2>'
         f'<p class="muted">Fingerprint <code>{escape(outcome.fingerprint or "none")}</code>: '
         "only results with the same fingerprint are compared.</p>"
-        + table([("Field", "text"), ("Value", "text")], rows)
+        + facts(items, columns=3)
         + "</section>"
     )
 
