@@ -137,6 +137,18 @@ def test_report_html_in_chromium(chromium: str, tmp_path: Path) -> None:
 
     screenshot(chromium, page, tmp_path, "report.png")
 
+    # Sorting: the same page with a click on "Change" added after the page's own script.
+    click = (
+        "<script>Array.prototype.find.call(document.querySelectorAll('#verdict-table th'),"
+        " function (th) { return th.textContent === 'Change'; }).click();</script></body>"
+    )
+    clicked = tmp_path / "out" / "clicked.html"
+    clicked.write_text(page.read_text().replace("</body>", click))
+    table = rendered_dom(chromium, clicked, tmp_path).find("table", id="verdict-table")
+    assert table.find("th", aria_sort="ascending").text == "Change"
+    rows = table.find("tbody").find_all("tr")
+    assert [row.find("td").text for row in rows] == [HOSTILE, "io.read", "calc.sum"]
+
 
 def test_history_dashboard_in_chromium(chromium: str, tmp_path: Path) -> None:
     store = DirectoryStore(tmp_path / "store")
