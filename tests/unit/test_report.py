@@ -181,3 +181,104 @@ def test_console_output_ends_with_the_final_line() -> None:
     assert text.rstrip().splitlines()[-1] == report.final_line(result)
     assert "calc.sum" in text
     assert "regression" in text
+
+
+# --- issue 11: order, folding, geometric mean, bounded last line, narrow tables ---------
+
+
+def many(n: int, regress: int) -> Outcome:
+    names = [f"suite.module_{i:03d}.a_long_benchmark_name_{i:03d}" for i in range(n)]
+    base = make_suite({name: [[1.0, 1.001, 0.999]] for name in names})
+    head = make_suite(
+        {
+            name: [[f, f * 1.001, f * 0.999]]
+            for i, name in enumerate(names)
+            for f in [1.2 + i / 1000 if i < regress else 1.0]
+        }
+    )
+    found = compare(results.samples_by_name(base), results.samples_by_name(head), lambda _: 10.0)
+    return outcome(comparison=found)
+
+
+def test_order_is_regressions_worst_first_then_the_rest() -> None:
+    decisions = report.ordered(many(10, 3).comparison.decisions)
+    assert [d.name[-3:] for d in decisions[:3]] == ["002", "001", "000"]
+    assert {d.verdict.value for d in decisions[3:]} == {"same"}
+
+
+def test_last_line_is_bounded() -> None:
+    line = report.final_line(many(100, 40))
+    assert line.startswith("Performance regression > 10% detected in 40 of 100 benchmarks: ")
+    assert line.endswith(" and 35 more")
+    assert line.count("suite.module_") == report.LAST_LINE_NAMES
+
+
+def test_geometric_mean_of_ratios() -> None:
+    mean = report.geometric_mean(many(4, 2).comparison.decisions)
+    assert mean is not None
+    # Two at 1.2 and 1.201, two unchanged.
+    assert mean == pytest.approx((1.2 * 1.201) ** 0.25, rel=1e-3)
+
+
+def test_same_rows_fold_above_the_limit_unless_all() -> None:
+    big = many(30, 2)
+    shown, folded = report.table_rows(big)
+    assert (len(shown), folded) == (2, 28)
+    everything = Outcome(**{**big.__dict__, "show_all": True})
+    assert report.table_rows(everything) == (report.ordered(big.comparison.decisions), 0)
+    small = many(5, 1)
+    assert report.table_rows(small)[1] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "width", "cut"),
+    [
+        ("short", 12, "short"),
+        ("suite.module_001.a_long_benchmark_name_001", 15, "suite.m…ame_001"),
+        ("abcdefghijklmnop", 12, "abcdef…lmnop"),
+    ],
+)
+def test_middle_cut_keeps_start_and_end(name: str, width: int, cut: str) -> None:
+    assert report.middle_cut(name, width) == cut
+    assert len(report.middle_cut(name, width)) <= max(width, len(cut))
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_console_table_fits_its_width(width: int) -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=False)
+    report.print_outcome(many(30, 5), console)
+    lines = buffer.getvalue().splitlines()
+    rows = [line for line in lines if "regression" in line and "detected" not in line]
+    assert len(rows) == 5, buffer.getvalue()
+    assert all(len(line) <= width for line in rows)
+    assert all("suite." in row for row in rows)
+
+
+def test_strict_and_inconclusive_lines() -> None:
+    base = make_suite({"one": [[1.0]], "two": [[1.0, 1.01, 0.99]]})
+    head = make_suite({"one": [[1.01]], "two": [[1.0, 1.01, 0.99]]})
+    found = compare(results.samples_by_name(base), results.samples_by_name(head), lambda _: 10.0)
+    lenient = outcome(comparison=found)
+    assert lenient.exit_code == 0
+    assert report.final_line(lenient) == (
+        "Performance within acceptable limits (2 benchmarks, threshold 10%; "
+        "1 inconclusive: too few worker processes)"
+    )
+    strict = outcome(comparison=found, strict=True)
+    assert strict.exit_code == 1
+    assert report.final_line(strict).startswith("Performance not established (--strict): 1 of 2")
+    summary = report.summary_markdown(lenient)
+    assert "inconclusive: one worker process on each side" in summary
+    assert report.analysis(lenient)["benchmarks"][0]["reason"] is not None
+
+
+def test_every_threshold_in_effect_is_named() -> None:
+    named = outcome(thresholds=[("io.*", 5.0)])
+    assert report.final_line(named).endswith("thresholds in effect: 10%; io.* 5%)")
+    assert "thresholds in effect: 10%; io.* 5%" in report.summary_markdown(named)
+
+
+def test_drift_line_says_where_the_drift_came_from() -> None:
+    assert report.drift_line(outcome()) is not None
+    assert "not estimated" in (report.drift_line(outcome()) or "")

@@ -191,3 +191,64 @@ def test_write_to_an_unwritable_place_names_it(tmp_path: Path) -> None:
     with pytest.raises(ResultsFileError, match="cannot write results") as caught:
         results.write(make_suite({"x": [[1.0]]}), blocker / "r.json")
     assert str(blocker / "r.json") in str(caught.value)
+
+
+# --- issue 11: values no measurement gives, gzip bombs, the metric of a byte file ------
+
+
+def _one_benchmark(value: str) -> str:
+    runs = ",".join(f'{{"values": [{value}, {value}]}}' for _ in range(2))
+    return (
+        '{"version": "1.0", "metadata": {"unit": "second"}, '
+        f'"benchmarks": [{{"metadata": {{"name": "x"}}, "runs": [{runs}]}}]}}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("Infinity", "not finite"),
+        # pyperf itself refuses what is not above 0 (it compares with > 0, so NaN too).
+        ("-Infinity", "number > 0"),
+        ("NaN", "number > 0|not finite"),
+        ("1e308", "out of range"),
+        ("5e-324", "out of range"),
+        ("0", "number > 0"),
+        ("-1.5", "number > 0"),
+    ],
+)
+def test_absurd_values_are_refused(value: str, says: str) -> None:
+    with pytest.raises(ResultsFileError, match=f"^bad.json: .*({says})"):
+        results.loads(_one_benchmark(value), "bad.json")
+
+
+def test_values_at_the_bounds_are_accepted() -> None:
+    for value in ("1e-9", "3600", "123456789012"):
+        assert results.loads(_one_benchmark(value), "ok.json").get_benchmark_names() == ["x"]
+
+
+def test_a_gzip_bomb_stops_at_the_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(results, "MAX_DECOMPRESSED", 1 << 20)
+    bomb = tmp_path / "bomb.json.gz"
+    bomb.write_bytes(gzip.compress(b" " * (2 << 20)))
+    with pytest.raises(ResultsFileError, match=r"decompresses to more than 1 MiB"):
+        results.load(bomb)
+
+
+def test_concatenated_gzip_members_are_read(tmp_path: Path) -> None:
+    text = _one_benchmark("0.5").encode()
+    packed = tmp_path / "two.json.gz"
+    packed.write_bytes(gzip.compress(text[:40]) + gzip.compress(text[40:]))
+    assert results.load(packed).get_benchmark_names() == ["x"]
+
+
+def test_a_truncated_gzip_is_corrupt(tmp_path: Path) -> None:
+    packed = tmp_path / "cut.json.gz"
+    packed.write_bytes(gzip.compress(_one_benchmark("0.5").encode())[:-12])
+    with pytest.raises(ResultsFileError, match="corrupt gzip data"):
+        results.load(packed)
+
+
+def test_metric_of_a_byte_file_is_memory() -> None:
+    text = _one_benchmark("8085504").replace('"second"', '"byte"')
+    assert results.metric(results.loads(text, "mem.json")) == "memory"
