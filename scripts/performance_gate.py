@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare.add_argument("--env-prefix", default=env("PERF_GATE_ENV_PREFIX") or None)
     prepare.add_argument("--overlay", default=env("PERF_GATE_OVERLAY") or None)
     prepare.add_argument("--install", default=env("PERF_GATE_INSTALL") or None)
+    prepare.add_argument("--gate", default=env("PERF_GATE_CHECKOUT") or None)
     args, rest = parser.parse_known_args(argv)
     if args.command == "prepare" and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
@@ -51,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "prepare":
             return int(
-                environment.prepare(gh, args.env, args.env_prefix, args.overlay, args.install)
+                environment.prepare(
+                    gh, args.env, args.env_prefix, args.overlay, args.install, args.gate
+                )
             )
         if not installed:
             raise environment.GateError(

@@ -354,6 +354,11 @@ CASES = [
         event("pull_request", action="labeled", label="bug"),
         False,
     ),
+    ("manual dispatch", event("workflow_dispatch"), True),
+    # The guard is an allow-list: any other event never reaches the self-hosted runner.
+    ("pull_request_target (fork code with secrets)", event("pull_request_target"), False),
+    ("a comment", event("issue_comment"), False),
+    ("a schedule", event("schedule"), False),
     ("no performance runner registered", event("push", enabled=False), False),
     ("no runner, pull request", event("pull_request", action="opened", enabled=False), False),
 ]
@@ -460,8 +465,13 @@ def test_the_reusable_workflow_has_the_same_job(
 def test_the_steps(gate: dict[str, Any]) -> None:
     steps = gate["jobs"]["performance-regression"]["steps"]
     runs = [s.get("run", "") for s in steps]
-    assert any('"$GATE" prepare' in r for r in runs), "the environment comes from the script"
-    assert any('"$GATE" run' in r for r in runs), "the workflow calls the gate script"
+    gate_script = ".perf-runner/scripts/performance_gate.py"
+    assert any(f"{gate_script} prepare" in r and "--gate .perf-runner" in r for r in runs), (
+        "the environment comes from the trusted gate, which is installed last"
+    )
+    assert any(f"python {gate_script} run" in r for r in runs), "the workflow runs perfagent gate"
+    executed = {m for r in runs for m in re.findall(r"python3? (\S*performance_gate\.py)", r)}
+    assert executed == {gate_script}, "never the pull request's own copy of the gate"
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["if"] == "always()"
     assert upload["with"]["retention-days"] == 90
@@ -497,3 +507,48 @@ def test_every_variable_is_declared_and_documented() -> None:
     for name in used:
         assert name in docs, f"docs/workflows.md does not explain {name}"
     assert FORK_LABEL in docs
+
+
+def _gate_checkout(workflow: dict[str, Any]) -> dict[str, Any]:
+    steps = workflow["jobs"]["performance-regression"]["steps"]
+    return next(s for s in steps if s.get("with", {}).get("path") == ".perf-runner")
+
+
+@pytest.mark.parametrize("workflow", [GATE_FILE, REUSABLE_FILE], ids=lambda p: p.name)
+def test_the_gate_comes_from_the_trusted_side(workflow: Path) -> None:
+    """On a pull request the gate's code is the base commit (in perf-runner itself) or
+    perf-runner at its configured ref, never the pull request's head."""
+    checkout = _gate_checkout(load(workflow))["with"]
+
+    def ref(repository: str, gate_repository: str, event_name: str) -> Any:
+        github: dict[str, Any] = {
+            "repository": repository,
+            "sha": "headsha",
+            "event_name": event_name,
+            "event": {},
+        }
+        if event_name == "pull_request":
+            github["event"]["pull_request"] = {"base": {"sha": "basesha"}}
+        env = {"PERF_GATE_REPOSITORY": gate_repository, "PERF_GATE_REF": "main"}
+        return evaluate(checkout["ref"], {"github": github, "env": env})
+
+    assert ref("lab/perf-runner", "lab/perf-runner", "pull_request") == "basesha"
+    assert ref("lab/perf-runner", "lab/perf-runner", "push") == "headsha"
+    assert ref("natcap/hazelbean", "lab/perf-runner", "pull_request") == "main"
+    assert checkout["repository"] == "${{ env.PERF_GATE_REPOSITORY }}"
+    assert checkout["persist-credentials"] is False
+
+
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+
+
+def test_third_party_actions_are_pinned_by_commit() -> None:
+    """Every `uses:` names a full commit SHA, with the version it is in a comment."""
+    found = 0
+    for path in WORKFLOWS.glob("*.yml"):
+        for line in path.read_text().splitlines():
+            stripped = line.strip().removeprefix("- ")
+            if stripped.startswith("uses:") and not stripped.startswith("uses: ./"):
+                found += 1
+                assert PINNED.match(stripped.removeprefix("uses:").strip()), f"{path.name}: {line}"
+    assert found >= 10

@@ -93,9 +93,12 @@ def prepare(
     env_prefix: str | None = None,
     overlay: str | None = None,
     install: str | None = None,
+    gate: str | None = None,
 ) -> int:
     """Find the environment, export its activation, layer `overlay` over it, `install`
-    the checkout there, and put it first on PATH for the later steps; the exit code."""
+    the checkout there, then the trusted `gate` checkout (perf-runner) last, so that the
+    gate that runs is never the pull request's; put it first on PATH for the later
+    steps. The exit code."""
     prefix = find_env_prefix(env, env_prefix)
     print(f"Benchmark environment: {prefix}", flush=True)
     for name, value in sorted(activation_variables(prefix).items()):
@@ -115,10 +118,13 @@ def prepare(
         gh.export("VIRTUAL_ENV", str(target))
         gh.add_path(str(bin_dir))
     gh.set_output("python", str(bin_dir / "python"))
-    if install:
-        argv = [str(bin_dir / "python"), "-m", "pip", "install", *shlex.split(install)]
+    installs = [shlex.split(install)] if install else []
+    if gate:
+        installs.append(["--no-deps", "--no-build-isolation", gate])
+    for arguments in installs:
+        argv = [str(bin_dir / "python"), "-m", "pip", "install", *arguments]
         print(f"$ {shlex.join(argv)}", flush=True)
         if subprocess.run(argv).returncode != 0:
-            gh.annotate("error", f"installing the checkout failed: {shlex.join(argv)}")
+            gh.annotate("error", f"installing failed: {shlex.join(argv)}")
             return ExitCode.USAGE
-    return 0
+    return ExitCode.OK
