@@ -178,3 +178,17 @@ def test_history_html_command_on_an_empty_store(tmp_path: Path) -> None:
     assert isinstance(outcome.exception, NoComparableBaseline)
     assert "holds no baseline: nothing to publish" in str(outcome.exception)
     assert not (tmp_path / "site").exists()
+
+
+def test_an_unreadable_baseline_is_left_out_and_said(store: DirectoryStore, tmp_path: Path) -> None:
+    archive = Path(store.location) / FINGERPRINT / SUITE / "archive"
+    broken = sorted(archive.iterdir())[0]
+    broken.write_text('{"version": "1.0", "benchmarks": [')  # cut short
+    site = _site(store, tmp_path / "site")
+    assert any(broken.name in note for note in site.skipped)
+    left_out = parse(site.index.read_text()).find("section", id="skipped")
+    assert broken.name in left_out.text
+    # The rest of that class's history is still there.
+    page = tmp_path / "site" / "benchmarks" / dashboard.page_name(SUITE, "grid.creeping")
+    plot = parse(page.read_text()).find("svg", data_fingerprint=FINGERPRINT)
+    assert len(plot.find_all("circle", cls="point")) == len(CREEP) - 1
