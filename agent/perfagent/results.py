@@ -59,6 +59,10 @@ def load(path: str | Path) -> pyperf.BenchmarkSuite:
     """Load and validate the pyperf JSON at `path` (`.json` or `.json.gz`)."""
     file = Path(path)
     try:
+        if file.stat().st_size > MAX_DECOMPRESSED:
+            raise ResultsFileError(
+                f"{file}: larger than {MAX_DECOMPRESSED // 2**20} MiB (not a results file)"
+            )
         raw = file.read_bytes()
     except FileNotFoundError:
         raise ResultsFileError(f"{file}: no such results file") from None

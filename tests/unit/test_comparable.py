@@ -108,3 +108,26 @@ def test_warned_metadata_is_named_once() -> None:
 def test_aa_pair_is_comparable(tmp_path: Path) -> None:
     base, head = results.load(own_file("aa_base.json")), results.load(own_file("aa_head.json"))
     assert comparable.check(base, head, ignore_hardware=False).notes == []
+
+
+def test_loops_differing_in_many_benchmarks_is_one_note() -> None:
+    def two(loops: int) -> pyperf.BenchmarkSuite:
+        runs = [{"values": [1.0 + i / 100, 1.0]} for i in range(3)]
+        benches = [
+            {"metadata": {"name": n, "loops": loops * (k + 1)}, "runs": runs}
+            for k, n in enumerate(("a", "b", "c"))
+        ]
+        data = {"version": "1.0", "metadata": {"unit": "second"}, "benchmarks": benches}
+        return results.loads(json.dumps(data), f"l{loops}.json")
+
+    notes = comparable.check_meaning(two(8), two(16))
+    assert notes == [
+        "loops differs in 3 benchmarks, e.g. a: 8 vs 16 (pyperf reports per-iteration "
+        "values, so they stay comparable)"
+    ]
+
+
+def test_pyperformance_command_paths_do_not_block() -> None:
+    a = plain({"command": "/venv/cpython3.13-aaaa/bin/python -m bench"})
+    b = plain({"command": "/venv/cpython3.13-bbbb/bin/python -m bench"})
+    assert comparable.check_meaning(a, b) == []

@@ -41,7 +41,9 @@ _ARCHITECTURES = {
 _OS_NAMES = {"linux": "Linux", "macos": "macOS", "darwin": "macOS", "windows": "Windows"}
 
 # Benchmark metadata that defines what was measured: different values, different code.
-DEFINING_FIELDS = ("timeit_stmt", "timeit_setup", "timeit_teardown", "command")
+# (Not pyperformance's `command`: it holds the virtual environment's path, which differs
+# between any two interpreters of an A/B comparison.)
+DEFINING_FIELDS = ("timeit_stmt", "timeit_setup", "timeit_teardown")
 # Metadata that leaves the numbers comparable but is worth saying when it differs.
 WARNED_FIELDS = ("performance_version", "loops", "inner_loops")
 
@@ -181,11 +183,11 @@ def _diffs(a: dict[str, Any], b: dict[str, Any], keys: list[str]) -> list[tuple[
 
 
 def check_meaning(base: pyperf.BenchmarkSuite, head: pyperf.BenchmarkSuite) -> list[str]:
-    """Exit 3 when a common benchmark measures other code; notes for benign differences."""
+    """Exit 3 when a common benchmark measures other code; notes for benign differences,
+    one per field however many benchmarks it concerns."""
     base_name, head_name = results.describe_source(base), results.describe_source(head)
     base_by_name = {str(b.get_name()): b for b in base}
-    notes: list[str] = []
-    warned: set[tuple[str, str, str]] = set()
+    differing: dict[str, list[tuple[str, Any, Any]]] = {}
     for bench in head:
         name = str(bench.get_name())
         other = base_by_name.get(name)
@@ -201,10 +203,21 @@ def check_meaning(base: pyperf.BenchmarkSuite, head: pyperf.BenchmarkSuite) -> l
         for key in WARNED_FIELDS:
             old, new = ours.get(key), theirs.get(key)
             if old is not None and new is not None and old != new:
-                seen = (key, str(old), str(new))
-                if seen not in warned:
-                    warned.add(seen)
-                    notes.append(f"{key}: {old} vs {new} ({_why(key)})")
+                differing.setdefault(key, []).append((name, old, new))
+    notes = []
+    for key in WARNED_FIELDS:
+        found = differing.get(key, [])
+        values = {(old, new) for _name, old, new in found}
+        if len(values) == 1:
+            old, new = next(iter(values))
+            where = "" if len(found) == 1 else f" in {len(found)} benchmarks"
+            notes.append(f"{key}: {old} vs {new}{where} ({_why(key)})")
+        elif found:
+            name, old, new = found[0]
+            notes.append(
+                f"{key} differs in {len(found)} benchmarks, e.g. {name}: {old} vs {new} "
+                f"({_why(key)})"
+            )
     return notes
 
 
