@@ -112,7 +112,7 @@ def command(
         say=None if quiet else _say,
         accept_drift=accept_drift,
     )
-    publish_check(checked.outcome, checked.head, settings.output_dir)
+    publish_check(checked.outcome, checked.head, settings.output_dir, settings.repo_url)
     raise typer.Exit(checked.exit_code)
 
 

@@ -260,7 +260,7 @@ def _check(agent: Agent, settings: Settings, options: GateOptions, mode: Mode, g
     except PerfAgentError as exc:
         return _failure(gh, what, exc)
     outcome = checked.outcome
-    artifacts = publish_check(outcome, checked.head, settings.output_dir)
+    artifacts = publish_check(outcome, checked.head, settings.output_dir, settings.repo_url)
     gh.set_output("report", str(artifacts.report))
     verdict = final_line(outcome)
     if outcome.exit_code == ExitCode.OK:

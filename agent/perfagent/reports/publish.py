@@ -16,13 +16,16 @@ if TYPE_CHECKING:
 
 
 def publish_check(
-    outcome: report.Outcome, head: pyperf.BenchmarkSuite, output_dir: str | Path
+    outcome: report.Outcome,
+    head: pyperf.BenchmarkSuite,
+    output_dir: str | Path,
+    repo_url: str | None = None,
 ) -> report.Artifacts:
     """Write the artifacts of `outcome` under `output_dir`, print where they are and the
     verdict table, the verdict line last."""
     from perfagent.console import err, out
 
-    artifacts = report.write_artifacts(outcome, output_dir, head)
+    artifacts = report.write_artifacts(outcome, output_dir, head, repo_url=repo_url)
     for warning in artifacts.warnings:
         err.print(f"perfagent: warning: {warning}", markup=False, highlight=False)
     out.print(
