@@ -230,3 +230,12 @@ def test_explicit_config_flag_is_trusted(tmp_path: Path) -> None:
     (tmp_path / "perfagent.toml").write_text('[thresholds]\n"*" = 5\n')
     result = settings(tmp_path, flags={"config": str(tmp_path / "trusted.toml")})
     assert result.threshold_for("calc.sum") == 50
+
+
+def test_repo_url_is_a_web_address(tmp_path: Path) -> None:
+    given = settings(tmp_path, env={"PERFAGENT_REPO_URL": "https://github.com/org/repo/"})
+    assert given.repo_url == "https://github.com/org/repo"
+    assert settings(tmp_path).repo_url is None
+    for bad in ("javascript:alert(1)", "github.com/org/repo", 'https://x/"><script>'):
+        with pytest.raises(ConfigError, match="not a web address"):
+            settings(tmp_path, flags={"repo_url": bad})
