@@ -163,7 +163,7 @@ def test_remote_check_of_the_committed_tree(
     # progress of the remote run came through, then the fetch
     assert f"Running on root@{runner.hosts[0].address}" in output
     assert "[1/1] work.total" in output
-    # the artifacts of design.md came back
+    # the artifacts of docs/design.md came back
     for pattern in ("reports/performance_report_*.txt", "exports/performance_export_*.csv",
                     "analysis/regression_check_*.json", "results/benchmarks_*.json"):  # fmt: skip
         assert list(fetched.glob(pattern)), f"{pattern} not fetched: {output}"

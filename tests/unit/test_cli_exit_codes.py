@@ -1,4 +1,4 @@
-"""The exit codes and messages of check, compare, baseline and baselines (design.md).
+"""The exit codes and messages of check, compare, baseline and baselines (docs/design.md).
 
 Every bad input exits 2 with a message naming the file or setting, never a
 traceback. Nothing here measures: check takes --results, or stops before running.

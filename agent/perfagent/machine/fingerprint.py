@@ -1,7 +1,7 @@
 """The hardware fingerprint: which machine (and tuning) a timing was taken on.
 
 The id is a short hash of the canonical hardware fields, so two results compare only
-when their ids match. The fields are the facts that decide timings (see design.md);
+when their ids match. The fields are the facts that decide timings (see docs/design.md);
 hostname, boot time, current frequency, bogomips and load are left out on purpose,
 since they change without the hardware changing. The software (OS, kernel, Python,
 key packages) is recorded beside the id, not in it: a new numpy is reported, but it

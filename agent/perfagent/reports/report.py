@@ -1,4 +1,4 @@
-"""What a check leaves behind and prints: the artifacts of design.md and the verdict table.
+"""What a check leaves behind and prints: the artifacts of docs/design.md and the verdict table.
 
 Under the output directory (default `metrics`)::
 
@@ -106,7 +106,7 @@ def software_changes(
 
 
 def final_line(outcome: Outcome) -> str:
-    """The last line a check prints: the verdict design.md fixes.
+    """The last line a check prints: the verdict docs/design.md fixes.
 
     Bounded: the count and the worst few names, then "and N more", whatever the size
     of the suite; it names every threshold in effect.
@@ -733,23 +733,6 @@ RESOLUTION_WARNINGS = 5
 
 def resolution_lines(outcome: Outcome) -> list[str]:
     """What the check can see (judge.resolution): a range, and a warning per blind spot."""
-    found = list(outcome.resolutions.values())
-    if not found:
-        return []
-    seen = sorted(r.detectable for r in found if math.isfinite(r.detectable))
-    design = found[0].design
-    lines = []
-    if seen:
-        span = f"{seen[0]:.0f}%" if len(seen) == 1 else f"{seen[0]:.0f}-{seen[-1]:.0f}%"
-        lines.append(
-            f"resolution ({design}): detects slowdowns of {span} with 90% power "
-            f"({_count(len(found), 'benchmark')})"
-        )
-    blind = sorted((r for r in found if not r.sees_threshold), key=lambda r: -r.detectable)
-    lines += [f"warning: {r.warning()}" for r in blind[:RESOLUTION_WARNINGS]]
-    if len(blind) > RESOLUTION_WARNINGS:
-        lines.append(
-            f"warning: and {len(blind) - RESOLUTION_WARNINGS} more benchmarks cannot see "
-            f"{_pct(outcome.threshold)}"
-        )
-    return lines
+    from perfagent.judge.resolution import summary_lines
+
+    return summary_lines(list(outcome.resolutions.values()), RESOLUTION_WARNINGS)
