@@ -42,18 +42,26 @@ def measure_and_confirm(
     confirmations: dict[str, int],
     say: Callable[[str], None] | None = None,
     drift_priors: Mapping[str, DriftPrior] | None = None,
+    loops: Mapping[str, int] | None = None,
 ) -> tuple[pyperf.BenchmarkSuite, Comparison]:
     """Run the suite, decide, and measure the suspects again up to `confirm_runs` times.
 
     Each confirmation run is a new suite run (its own run id) of the suspects alone;
     the decision is then made on all their runs together, so the head's between-run
     spread is estimated from its own runs too. `confirmations` counts, per benchmark,
-    the extra runs it got.
+    the extra runs it got. `loops` (the baseline's loop counts) makes head time the
+    same loops as the baseline did, and spares the calibration.
     """
     from perfagent.measure.runner import run_suite
 
     head = run_suite(
-        loaded, selected, settings, commit=commit, progress=progress, fingerprint=fingerprint
+        loaded,
+        selected,
+        settings,
+        commit=commit,
+        progress=progress,
+        fingerprint=fingerprint,
+        loops=loops,
     )
     comparison = stats.compare(
         base_samples,
@@ -73,7 +81,13 @@ def measure_and_confirm(
             )
         specs = [spec for spec in selected if spec.name in suspects]
         again = run_suite(
-            loaded, specs, settings, commit=commit, progress=progress, fingerprint=fingerprint
+            loaded,
+            specs,
+            settings,
+            commit=commit,
+            progress=progress,
+            fingerprint=fingerprint,
+            loops=loops,
         )
         head = results.merge([head, again])
         for name in suspects:

@@ -115,7 +115,7 @@ def check(
     unless `accept_drift`.
     """
     from perfagent.judge.history import check_notes
-    from perfagent.measure.runner import detect_commit
+    from perfagent.measure.runner import detect_commit, loops_from
     from perfagent.measure.suite import load_suite
     from perfagent.store import open_store
     from perfagent.store.lookup import find_baseline, require_metric
@@ -181,6 +181,7 @@ def check(
             confirmations=confirmations,
             say=say,
             drift_priors=priors,
+            loops=loops_from(baseline),
         )
 
     require_common(comparison, baseline_store.location, target.suite)
