@@ -67,6 +67,13 @@ class BenchmarkRunError(PerfAgentError):
         self.details = details
 
 
+class UnfitMachine(PerfAgentError):
+    """`baseline` on a machine that is not fit to measure (load, misplaced processes, a
+    reference workload far off the store's), refused unless --force."""
+
+    exit_code = ExitCode.UNFIT
+
+
 class NoComparableBaseline(PerfAgentError):
     """No baseline for this hardware fingerprint and suite (or one of another metric)."""
 

@@ -195,6 +195,28 @@ def for_design(
     )
 
 
+def summary_lines(found: Sequence[Resolution], warnings: int = 5) -> list[str]:
+    """What the commands print: the range seen, then a warning per blind spot (bounded)."""
+    if not found:
+        return []
+    seen = sorted(r.detectable for r in found if math.isfinite(r.detectable))
+    lines = []
+    if seen:
+        span = f"{seen[0]:.0f}%" if len(seen) == 1 else f"{seen[0]:.0f}-{seen[-1]:.0f}%"
+        count = f"{len(found)} benchmark" + ("s" if len(found) != 1 else "")
+        lines.append(
+            f"resolution ({found[0].design}): detects slowdowns of {span} with 90% power ({count})"
+        )
+    blind = sorted((r for r in found if not r.sees_threshold), key=lambda r: -r.detectable)
+    lines += [f"warning: {r.warning()}" for r in blind[:warnings]]
+    if len(blind) > warnings:
+        lines.append(
+            f"warning: and {len(blind) - warnings} more benchmarks cannot see "
+            f"{blind[0].threshold:g}%"
+        )
+    return lines
+
+
 def for_comparison(
     comparison: Comparison, base: Mapping[str, Samples], head: Mapping[str, Samples]
 ) -> dict[str, Resolution]:
