@@ -24,7 +24,8 @@ IgnoreHardware = Annotated[
     bool,
     typer.Option(
         "--ignore-hardware",
-        help="Compare even when the files carry different hardware fingerprints.",
+        help="Compare even when the files were measured on different hardware (their "
+        "fingerprints, or pyperf's CPU model, CPU count, architecture and OS).",
     ),
 ]
 CompareOutputDir = Annotated[
