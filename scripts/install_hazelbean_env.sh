@@ -88,12 +88,21 @@ trap 'rm -rf "$workdir"' EXIT
 step "installing numpy>=2, setuptools, wheel"
 "${pip[@]}" install --quiet "numpy>=2" setuptools wheel
 
+# Debian's python3-numpy (1.x; gdal-bin pulls it in through python3-gdal) links its
+# headers into /usr/include/python3.X/numpy, which the compiler searches before the
+# venv's numpy: extensions built so fail to import under numpy 2 ("_ARRAY_API not
+# found"). The venv's numpy headers go first for every build below.
+numpy_include=$("$python" -c 'import numpy; print(numpy.get_include())')
+export CPPFLAGS="-I$numpy_include${CPPFLAGS:+ $CPPFLAGS}"
+
 # --- 3. GDAL bindings matching the system library ------------------------------------
 if "$python" -c "from osgeo import gdal, gdal_array; import sys; sys.exit(gdal.__version__ != '$gdal_version')" 2>/dev/null; then
     step "GDAL Python bindings $gdal_version already installed"
 else
     step "building GDAL Python bindings $gdal_version against the system library"
     "${pip[@]}" install --quiet --no-build-isolation "gdal[numpy]==$gdal_version"
+    "$python" -c "from osgeo import gdal_array" ||
+        die "the GDAL bindings were built but osgeo.gdal_array does not import (see above)"
 fi
 
 # --- 4. pygeoprocessing, built with an older Cython -------------------------------

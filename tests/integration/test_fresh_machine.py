@@ -73,8 +73,13 @@ def machine(request: pytest.FixtureRequest) -> Iterator[fresh_root.FreshMachine]
         TIMINGS["boot"] = time.monotonic() - started
         # The committed tree, as a clone would get it: a bundle of HEAD.
         bundle = machine.root / "root/perf-runner.bundle"
+        branch = subprocess.run(
+            ["git", "-C", str(REPO), "symbolic-ref", "--short", "-q", "HEAD"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()  # a clone checks out the branch (none when HEAD is detached)
         subprocess.run(
-            ["git", "-C", str(REPO), "bundle", "create", str(bundle), "HEAD"],
+            ["git", "-C", str(REPO), "bundle", "create", str(bundle), "HEAD", *branch],
             check=True,
             capture_output=True,
         )
