@@ -154,7 +154,8 @@ def sizing(results: Path, budget: float) -> None:
         f"(start, import, setups), one value of every benchmark {per_value:.1f} s"
     )
     print(f"{'P x V':>7} {'wall s':>8} {'median rel. SE':>15} {'overhead':>9}")
-    for processes, values in ((2, 5), (3, 5), (4, 4), (4, 5), (5, 4), (6, 3), (6, 5), (8, 3)):
+    candidates = ((2, 5), (2, 8), (3, 6), (4, 4), (4, 6), (6, 3), (6, 5), (8, 3))
+    for processes, values in candidates:
         timed = processes * per_value * (values + 1)  # one warm-up per value series
         wall = processes * steady + timed
         errors = [

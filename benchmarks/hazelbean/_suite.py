@@ -1,12 +1,13 @@
-"""The hazelbean suite's pyperf defaults and the facts recorded with its results.
+"""The hazelbean suite's defaults and the facts recorded with its results.
 
-Sizing: every worker process imports hazelbean, about 3.4 s on the development VM,
-before it measures anything, and pyperf spends one extra process per benchmark on
-calibrating the loop count. With 16 benchmarks, (PROCESSES + 1) worker processes each,
-the imports alone cost 16 * (PROCESSES + 1) * 3.4 s; PROCESSES = 3 would be 218 s of
-imports before any measurement, too close to the 5-minute goal on a shared 2-core
-machine. PROCESSES = 2 leaves room for the measurements, and each process takes more
-values instead, which the agent's statistics use for the within-process spread.
+Sizing (README.md, "Settings", has the measurements): a run is PROCESSES worker
+processes, each importing hazelbean once (about 3.4 s on the development VM) and then
+measuring all 16 benchmarks, so a process costs about 5-6 s of start, import and
+setups plus what it times. Measured on the development VM, the spread between
+processes is 1.5-4 times the spread of values within a process: a process buys far more
+precision than a value. PROCESSES = 4 gives twice the independent samples of the old
+engine's 2; VALUES = 6 keeps the time spent in timed calls about two thirds of the
+wall time (overhead factor near 1.5), for a check of about 70 s on a quiet machine.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import json
 import subprocess
 from pathlib import Path
 
-PROCESSES = 2
-VALUES = 5
+PROCESSES = 4
+VALUES = 6
 WARMUPS = 1
 # Each value is at least this long (pyperf calibrates the inner loop count to reach it);
 # pyperf's own default, which every benchmark here exceeds in a few calls at most.
