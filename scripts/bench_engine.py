@@ -123,6 +123,8 @@ def sizing(results: Path, budget: float) -> None:
     import statistics
 
     data = json.loads(results.read_text(encoding="utf-8"))
+    # pyperf moves metadata common to every benchmark up to the file's own.
+    top = data.get("metadata", {})
     relative_sb2: list[float] = []
     relative_sw2: list[float] = []
     per_value = 0.0
@@ -139,13 +141,13 @@ def sizing(results: Path, budget: float) -> None:
         relative_sb2.append(sb2 / grand**2)
         relative_sw2.append(sw2 / grand**2)
         for run in runs:
-            metadata = {**bench.get("metadata", {}), **run.get("metadata", {})}
+            metadata = {**top, **bench.get("metadata", {}), **run.get("metadata", {})}
             loops = int(metadata.get("loops", 1))
             timed = sum(n * v for n, v in run.get("warmups", [])) + sum(run["values"]) * loops
             process = int(metadata.get("perfagent_process", 0))
             fixed[process] = fixed.get(process, 0.0) + float(metadata["duration"]) - timed
         per_value += statistics.fmean(means) * int(
-            {**bench.get("metadata", {}), **runs[-1].get("metadata", {})}.get("loops", 1)
+            {**top, **bench.get("metadata", {}), **runs[-1].get("metadata", {})}.get("loops", 1)
         )
     # The first process also calibrates; the others show the steady fixed cost.
     steady = statistics.median(list(fixed.values())[1:] or list(fixed.values()))
