@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -125,3 +126,42 @@ def test_root_is_refused_and_remove_without_files_succeeds(runner) -> None:
     nothing = config(root, "remove")
     assert nothing.returncode == 0
     assert "config files are missing" in nothing.stdout
+
+
+def test_run_with_a_jit_config_writes_its_files_and_migrated_copies(runner) -> None:
+    """run.sh with ACTIONS_RUNNER_INPUT_JITCONFIG: the files of the configuration the
+    GitHub API double's generate-jitconfig returned, then .runner_migrated (BOM too)."""
+    root, api, _ = runner
+    status, body = api._generate_jitconfig(
+        re.match(r"(?P<scope>.*)", "repos/o/r"),
+        {},
+        {"name": "jit-1", "runner_group_id": 1, "labels": ["performance-testing"]},
+    )
+    assert status == 201 and body["runner"]["ephemeral"] is True
+    env = {
+        **os.environ,
+        "RUNNER_DOUBLE_RECORD_DIR": str(root / "records"),
+        "ACTIONS_RUNNER_INPUT_JITCONFIG": body["encoded_jit_config"],
+    }
+    listener = subprocess.Popen([str(root / "run.sh")], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert listener.stdout is not None
+        assert listener.stdout.readline().strip() == "Listening for Jobs"
+    finally:
+        listener.terminate()
+        listener.wait(timeout=30)
+    for name in (".runner", ".credentials", ".credentials_rsaparams", ".runner_migrated"):
+        assert (root / name).read_bytes().startswith(BOM), name
+    settings = json.loads((root / ".runner").read_bytes().decode("utf-8-sig"))
+    assert settings["agentName"] == "jit-1" and settings["ephemeral"] is True
+    [record] = [
+        json.loads(line)
+        for line in (root / "records").glob("calls-*.jsonl").__next__().read_text().splitlines()
+        if '"run"' in line
+    ]
+    assert record["jitconfig_source"] == "env"
+    assert body["encoded_jit_config"] not in json.dumps(record)
+    missing = api._generate_jitconfig(
+        re.match(r"(?P<scope>.*)", "repos/o/r"), {}, {"name": "x", "labels": ["a"]}
+    )
+    assert missing[0] == 422 and "runner_group_id" in missing[1]["message"]
