@@ -37,6 +37,12 @@ REPO_IN_MACHINE = "/root/perf-runner"
 # The README's set-up screen: the commands a new user types.
 README_COMMANDS = ("make bench", "make test")
 TIMINGS: dict[str, float] = {}
+# The machine shares this one's CPUs and /proc/stat, where .ci/run's make test (and on a
+# development VM, other work) keeps them busy: the load the agent reads is not the fresh
+# machine's own, and a baseline would be refused as taken on a loaded machine (exit 5).
+# This test is about the set-up, so it tells the agent the CPUs are quiet, through the
+# hook the e2e tests use (machine/fitness.py).
+BENCH_ENV = {"PERFAGENT_TEST_BUSY": "0"}
 
 
 def _requested(config: pytest.Config) -> bool:
@@ -124,15 +130,18 @@ def test_make_bench_twice_then_make_test(machine: fresh_root.FreshMachine) -> No
     clone = machine.step(f"git clone perf-runner.bundle {REPO_IN_MACHINE}", logs / "clone.log")
     _report("git clone", clone)
 
-    baseline = machine.step("make bench", logs / "bench-1.log", cwd=REPO_IN_MACHINE)
+    baseline = machine.step("make bench", logs / "bench-1.log", REPO_IN_MACHINE, BENCH_ENV)
     _report("make bench (set-up and baseline)", baseline)
     text = baseline.log.read_text()
     assert "installing the system packages" in text  # make installed them, nobody else
-    assert "baseline established" in text
+    assert "baseline established" in text.lower()
 
-    check = machine.step("make bench", logs / "bench-2.log", cwd=REPO_IN_MACHINE)
+    check = machine.step("make bench", logs / "bench-2.log", REPO_IN_MACHINE, BENCH_ENV)
     _report("make bench (check)", check)
-    assert "Performance within acceptable limits" in check.log.read_text()
+    # exit 0: within limits, or not judged because the shared machine drifted between
+    # the two runs (judge/machine_drift.py), never a regression
+    text = check.log.read_text()
+    assert "Performance within acceptable limits" in text or "Not judged" in text
 
     tests = machine.step("make test", logs / "test.log", cwd=REPO_IN_MACHINE)
     _report("make test", tests)

@@ -243,7 +243,7 @@ class FreshMachine:
             pending.extend(int(child) for child in children)
         return 0
 
-    def _nsenter(self, command: str, cwd: str) -> list[str]:
+    def _nsenter(self, command: str, cwd: str, env: dict[str, str] | None = None) -> list[str]:
         environment = [
             f"PATH={LOGIN_PATH}",
             "HOME=/root",
@@ -254,6 +254,7 @@ class FreshMachine:
             "TERM=dumb",
             "CI=true",
             *(f"{name}={os.environ[name]}" for name in CA_VARIABLES if name in os.environ),
+            *(f"{name}={value}" for name, value in (env or {}).items()),
         ]
         return [
             "nsenter",
@@ -277,12 +278,14 @@ class FreshMachine:
             self._nsenter(command, cwd), capture_output=True, text=True, timeout=timeout
         )
 
-    def step(self, command: str, log: Path, cwd: str = "/root") -> StepResult:
+    def step(
+        self, command: str, log: Path, cwd: str = "/root", env: dict[str, str] | None = None
+    ) -> StepResult:
         """Run *command* as root in the machine, its output to *log* (and echoed with -s)."""
         started = time.monotonic()
         with log.open("w") as out:
             process = subprocess.Popen(
-                self._nsenter(command, cwd),
+                self._nsenter(command, cwd, env),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
