@@ -581,3 +581,16 @@ def test_check_uses_the_stores_history_for_a_one_run_baseline(
     assert helped.code == 0, helped.text
     assert "drift between runs: from the store's history (5 stored baselines" in helped.text
     assert helped.last_line == f"{OK} (8 benchmarks, threshold 5%)"
+
+
+def test_compare_goes_on_without_a_refused_store(invoke: Invoke, tmp_path: Path) -> None:
+    store = aa_store(tmp_path / "store")
+    current = store / "0f1e2d3c4b5a" / "pyperformance" / "current.json"
+    current.unlink()
+    current.symlink_to(own_file("aa_history_4.json"))
+    result = invoke("compare", own_file("aa_base.json"), own_file("aa_head.json"), "--store", store)
+    assert result.code == 0, result.text
+    said = " ".join(result.text.split())  # notes wrap at the console's width
+    assert "the store's history was not used" in said
+    assert "current.json is a symbolic link" in said
+    assert result.last_line == f"{OK} (8 benchmarks, threshold 10%)"

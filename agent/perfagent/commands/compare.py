@@ -73,7 +73,7 @@ def command(
     """
     from perfagent import results
     from perfagent.console import err, out
-    from perfagent.errors import UsageError
+    from perfagent.errors import StoreError, UsageError
     from perfagent.judge import comparable, drift, stats
     from perfagent.reports import report
 
@@ -86,9 +86,19 @@ def command(
     head_samples = results.samples_by_name(head_results)
     fingerprint = results.fingerprint_id(head_results)
     suite = results.suite_name(head_results) or results.suite_name(base_results)
-    priors, history = drift.store_priors(
-        settings.store, fingerprint, suite, one_run=_runs(base_results) == _runs(head_results) == 1
-    )
+    store_notes: list[str] = []
+    try:
+        priors, history = drift.store_priors(
+            settings.store,
+            fingerprint,
+            suite,
+            one_run=_runs(base_results) == _runs(head_results) == 1,
+        )
+    except StoreError as exc:
+        # The store only adds a drift prior here: an unreachable or refused one is said,
+        # and the comparison goes on without it.
+        priors, history = {}, ""
+        store_notes.append(f"the store's history was not used: {exc}")
     comparison = stats.compare(
         base_samples, head_samples, settings.threshold_for, drift_priors=priors
     )
@@ -109,7 +119,7 @@ def command(
         software_changes=report.software_changes(
             results.software(base_results), results.software(head_results)
         ),
-        notes=[*checked.notes, *settings.loosening_refused()],
+        notes=[*checked.notes, *store_notes, *settings.loosening_refused()],
         base_samples=base_samples,
         head_samples=head_samples,
         hardware=results.hardware(head_results),
