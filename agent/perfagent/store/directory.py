@@ -64,8 +64,7 @@ def _refuse_links(root: Path, path: Path, *, leaf: str) -> None:
             return
         except NotADirectoryError:
             raise StoreError(
-                f"baseline store {root}: {current.parent} is not a directory; the store "
-                "refuses it"
+                f"baseline store {root}: {current.parent} is not a directory; the store refuses it"
             ) from None
         except OSError as exc:
             raise StoreError(
