@@ -283,3 +283,18 @@ def test_instruction_counts_without_spread_still_plot() -> None:
     assert dom.find("text", cls="axis-label").text == "instructions"
     numbers = " ".join(v for e in plot.iter() for k, v in e.attrs.items() if k in {"x", "y", "cy"})
     assert "nan" not in numbers and "inf" not in numbers
+
+
+def test_the_banner_follows_the_exit_code() -> None:
+    base = make_suite({"calc.sum": [[1.0]]})  # one process: inconclusive
+    head = make_suite({"calc.sum": [[1.0]]})
+    base_samples, head_samples = results.samples_by_name(base), results.samples_by_name(head)
+    relaxed = dataclasses.replace(
+        outcome(), comparison=compare(base_samples, head_samples, lambda _name: 10.0)
+    )
+    assert relaxed.exit_code == 0
+    assert "ok" in render(relaxed)[1].find("header", id="verdict").classes
+    strict = dataclasses.replace(relaxed, strict=True)
+    assert strict.exit_code == 1
+    assert "fail" in render(strict)[1].find("header", id="verdict").classes
+    assert render(strict)[1].find("span", cls="verdict").text == "inconclusive"

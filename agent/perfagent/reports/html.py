@@ -60,6 +60,7 @@ a { color: var(--base); }
 .banner { margin: 16px 0; padding: 14px 18px; border-radius: 6px; border: 1px solid var(--line); }
 .banner.fail { background: var(--bad-bg); border-color: var(--bad); }
 .banner.ok { background: var(--good-bg); border-color: var(--good); }
+.banner.withheld { background: var(--warn-bg); border-color: var(--warn); }
 .banner p { margin: 6px 0 0; font-weight: 600; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; word-break: break-all; }
@@ -266,14 +267,15 @@ def report_html(outcome: Outcome, headline: str, *, repo_url: str | None = None)
         key=lambda item: (_rank(item[1]), -item[1].ratio, item[1].name),
     )
     anchors = {index: anchor(d.name, index) for index, d in enumerate(comparison.decisions)}
-    state = "fail" if outcome.regressed else "ok"
+    # Green for a pass, red for a failed gate, amber for a verdict withheld (exit 3).
+    state = {0: "ok", 1: "fail"}.get(int(outcome.exit_code), "withheld")
     title = f"perfagent: {outcome.suite or 'results'}: {headline}"
     parts = [
         f'<header class="banner {state}" id="verdict"><h1>Performance check: '
         f"{escape(outcome.suite or 'results')}</h1><p>{escape(headline)}</p></header>",
         _facts_section(outcome, repo_url),
         '<section id="verdicts"><h2>Verdicts</h2>',
-        f'<p class="muted">Regressions first; click a column to sort. {_method(outcome)}</p>',
+        f'<p class="muted">Regressions first; click a column to sort. {_METHOD}</p>',
         _verdict_table(outcome, decisions, anchors),
         "</section>",
         _notes_section(outcome),
@@ -293,12 +295,10 @@ def _rank(decision: Decision) -> int:
     return VERDICT_RANK.get(str(decision.verdict.value), _UNKNOWN_RANK)
 
 
-def _method(outcome: Outcome) -> str:
-    confidence = f"{CONFIDENCE * 100:g}%"
-    return escape(
-        "Each worker process counts once (its mean). A regression needs the ratio "
-        f"current/baseline beyond 1 + threshold and its whole {confidence} interval above 1."
-    )
+_METHOD = escape(
+    "Each worker process counts once (its mean). A regression needs the ratio "
+    f"current/baseline beyond 1 + threshold and its whole {CONFIDENCE * 100:g}% interval above 1."
+)
 
 
 def _side_html(side: Side, repo_url: str | None) -> str:
