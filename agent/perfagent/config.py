@@ -64,6 +64,8 @@ class Settings:
     # Per-benchmark thresholds of the working directory's config (a checkout): they
     # only ever tighten what `thresholds` and `threshold` say.
     checkout_thresholds: dict[str, float] = field(default_factory=dict)
+    # A checkout's settings that tried to loosen a trusted one, as notes.
+    refused: tuple[str, ...] = field(default=(), compare=False, repr=False)
     # Where the settings came from, for error messages: key -> source description.
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -85,7 +87,7 @@ class Settings:
 
     def loosening_refused(self) -> list[str]:
         """The checkout's thresholds that tried to loosen the gate, as notes."""
-        notes = []
+        notes = list(self.refused)
         for pattern, value in sorted(self.checkout_thresholds.items()):
             ceiling = self.thresholds.get(pattern, self.threshold)
             if value > ceiling:
@@ -110,7 +112,7 @@ def _most_specific(patterns: Mapping[str, float], name: str) -> float | None:
 _FIELDS = {
     f.name: f
     for f in dataclasses.fields(Settings)
-    if f.name not in {"sources", "checkout_thresholds"}
+    if f.name not in {"sources", "checkout_thresholds", "refused"}
 }
 ENV_PREFIX = "PERFAGENT_"
 # Settings that make no sense from a single environment variable.
@@ -308,6 +310,15 @@ def _apply_table(
         if key == "thresholds" and not trusted:
             values["checkout_thresholds"] = value
             sources["checkout_thresholds"] = source
+            continue
+        if key == "threshold" and not trusted and "threshold" in values and value > values[key]:
+            # The runner's (trusted) gate threshold: a checkout may only tighten it.
+            refused = values.setdefault("refused", ())
+            values["refused"] = (
+                *refused,
+                f"threshold = {value:g}% in {source} ignored: a checkout only tightens "
+                f"the {values[key]:g}% of {sources[key]}",
+            )
             continue
         values[key] = value
         sources[key] = source

@@ -594,3 +594,17 @@ def test_compare_goes_on_without_a_refused_store(invoke: Invoke, tmp_path: Path)
     assert "the store's history was not used" in said
     assert "current.json is a symbolic link" in said
     assert result.last_line == f"{OK} (8 benchmarks, threshold 10%)"
+
+
+def test_checkout_cannot_loosen_the_runners_threshold(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = tmp_path / "etc-perfagent.toml"
+    runner.write_text("threshold = 10\n", encoding="utf-8")
+    monkeypatch.setenv("PERFAGENT_RUNNER_CONFIG", str(runner))
+    (tmp_path / "perfagent.toml").write_text("threshold = 900\n", encoding="utf-8")
+    base, head = slowed_pair(tmp_path, 1.3)
+    result = invoke("compare", base, head)
+    assert result.code == 1, result.text
+    assert "threshold = 900% in config file" in " ".join(result.text.split())
+    assert result.last_line.startswith(REGRESSION + "10% detected in 1 of 2 benchmarks")

@@ -14,7 +14,9 @@ from perfagent.errors import ConfigError, UsageError
 def settings(
     tmp_path: Path, env: dict[str, str] | None = None, flags: dict[str, object] | None = None
 ) -> Settings:
-    return load_settings(flags, cwd=tmp_path, environ=env or {})
+    # Never this machine's runner config, should it have one.
+    environ = {"PERFAGENT_RUNNER_CONFIG": str(tmp_path / "no-runner.toml"), **(env or {})}
+    return load_settings(flags, cwd=tmp_path, environ=environ)
 
 
 def test_defaults_without_any_config(tmp_path: Path) -> None:
@@ -239,3 +241,18 @@ def test_repo_url_is_a_web_address(tmp_path: Path) -> None:
     for bad in ("javascript:alert(1)", "github.com/org/repo", 'https://x/"><script>'):
         with pytest.raises(ConfigError, match="not a web address"):
             settings(tmp_path, flags={"repo_url": bad})
+
+
+def test_checkout_cannot_loosen_the_runners_threshold(tmp_path: Path) -> None:
+    runner = tmp_path / "etc.toml"
+    runner.write_text("threshold = 10\n")
+    (tmp_path / "perfagent.toml").write_text("threshold = 900\n")
+    result = settings(tmp_path, {"PERFAGENT_RUNNER_CONFIG": str(runner)})
+    assert result.threshold == 10
+    assert "threshold = 900% in config file" in result.loosening_refused()[0]
+    (tmp_path / "perfagent.toml").write_text("threshold = 5\n")
+    assert settings(tmp_path, {"PERFAGENT_RUNNER_CONFIG": str(runner)}).threshold == 5
+    # The environment and flags still win over both.
+    (tmp_path / "perfagent.toml").write_text("threshold = 900\n")
+    env = {"PERFAGENT_RUNNER_CONFIG": str(runner), "PERFAGENT_THRESHOLD": "30"}
+    assert settings(tmp_path, env).threshold == 30
