@@ -11,6 +11,7 @@ import typer
 
 from perfagent import __version__
 from perfagent.commands import (
+    ab,
     baseline,
     baselines,
     check,
@@ -51,6 +52,7 @@ app.command("run")(run.command)
 app.command("baseline")(baseline.command)
 app.command("check")(check.command)
 app.command("compare")(compare.command)
+app.command("ab")(ab.command)
 app.command("history")(history.command)
 app.command("remote")(remote.command)
 app.command("gate")(gate.command)

@@ -432,6 +432,7 @@ def _start(
     suite_dir: Path,
     plan_: Plan,
     timeout: tuple[float | None, str],
+    python: str = sys.executable,
 ) -> None:
     read_fd, write_fd = os.pipe()
     job_file = worker.work_dir / "job.json"
@@ -448,7 +449,7 @@ def _start(
     worker.output = (worker.work_dir / "output.log").open("w+b")
     try:
         process = start_worker(
-            valgrind_command(tools, worker.work_dir, job_file),
+            valgrind_command(tools, worker.work_dir, job_file, python),
             worker_environment(os.environ),
             worker.cpu,
             worker.output,
@@ -513,6 +514,7 @@ def measure_suite(
     progress: Progress,
     timeout: tuple[float | None, str] = (None, "none"),
     tools: Toolchain | None = None,
+    python: str = sys.executable,
 ) -> pyperf.BenchmarkSuite:
     """Count the instructions of `specs`: the plan's valgrind workers, each counting
     every benchmark in an order shuffled per process, as many at a time as CPUs.
@@ -547,7 +549,7 @@ def measure_suite(
                 for worker in wave:
                     progress.process_started(worker.index, plan_.processes, worker.cpu)
                     worker.clock = time.monotonic()
-                    _start(worker, tools, suite.path, plan_, timeout)
+                    _start(worker, tools, suite.path, plan_, timeout, python)
                 # Progress per benchmark would interleave between parallel workers.
                 supervise([w.running for w in wave if w.running is not None])
             except BaseException:

@@ -588,6 +588,7 @@ def measure_instructions(request: MeasureRequest, progress: Progress) -> pyperf.
         metadata=request.metadata,
         progress=progress,
         timeout=(plan.timeout, plan.timeout_source),
+        python=request.python,
     )
 
 
