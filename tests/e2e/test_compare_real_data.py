@@ -175,6 +175,7 @@ def test_one_process_per_side_is_inconclusive_exit_0(invoke: Invoke, tmp_path: P
     bench = analysis["benchmarks"][0]
     assert bench["verdict"] == "inconclusive"
     assert "one worker process" in bench["reason"]
+    assert bench["ci_low"] is None and bench["ci_high"] is None  # a point says nothing
     assert analysis["exit_code"] == 0
 
 

@@ -205,6 +205,9 @@ def _absent(value: object) -> object:
 
 
 def _interval(d: Decision) -> str:
+    # One process a side: the interval collapsed onto the ratio and says nothing.
+    if d.verdict is Verdict.INCONCLUSIVE:
+        return "n/a"
     return f"[{d.low:.3f}, {d.high:.3f}]"
 
 
@@ -370,8 +373,8 @@ def analysis(outcome: Outcome, results_file: str | None = None) -> dict[str, Any
                 "threshold_pct": d.threshold,
                 "ratio": d.ratio,
                 "change_pct": d.change_percent,
-                "ci_low": d.low,
-                "ci_high": d.high,
+                "ci_low": None if d.verdict is Verdict.INCONCLUSIVE else d.low,
+                "ci_high": None if d.verdict is Verdict.INCONCLUSIVE else d.high,
                 "df": _finite(d.df),
                 "between_run_variance_estimated": d.between_run_estimated,
                 "drift_source": d.drift_source,
@@ -610,7 +613,7 @@ def verdict_table(
             format_quantity(d.base.mean, d.unit),
             format_quantity(d.head.mean, d.unit),
             _signed_pct(d.change_percent),
-            f"{d.low:.3f}-{d.high:.3f}",
+            "n/a" if d.verdict is Verdict.INCONCLUSIVE else f"{d.low:.3f}-{d.high:.3f}",
         )
         for d in decisions
     ]
