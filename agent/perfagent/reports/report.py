@@ -179,8 +179,9 @@ def drift_line(outcome: Outcome) -> str | None:
         parts.append(f"from the store's history{where}")
     if DRIFT_NONE in sources:
         parts.append(
-            "not estimated (one run per side and no earlier baselines in the store): "
-            "taken as 0, so the intervals are too narrow if whole runs drift"
+            "not estimated (one run per side, and no stored baselines of the same "
+            "fingerprint and suite): taken as 0, so the intervals are too narrow if whole "
+            "runs drift"
         )
     if DRIFT_MEASURED in sources:
         parts.append("from this comparison's runs")
