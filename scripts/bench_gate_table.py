@@ -71,6 +71,8 @@ CONDITIONS = (1.00, 1.10, 1.15, 1.20)
 THRESHOLD = 10.0
 CONFIRM_RUNS = 2
 BASELINE_RUNS = 3
+# Earlier 1-run baselines the history prior learns from (as the store's archive).
+HISTORY = 5
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,16 @@ class Stream:
     trials: int
     pairs: int
     processes: int  # N: processes of one stored-baseline run
+    # Duet: the two processes of a pair run at the same time on two CPUs, the same
+    # benchmark order in both (Bulej et al. 2020), instead of one after the other.
+    concurrent: bool = False
 
 
 STREAMS = {
     "mixed": Stream("mixed", "cpu.,memory.,io.,numeric.", trials=20, pairs=10, processes=3),
+    "duet": Stream(
+        "duet", "cpu.,memory.,io.,numeric.", trials=20, pairs=10, processes=3, concurrent=True
+    ),
     "hazelbean": Stream("hazelbean", "hazelbean.", trials=20, pairs=6, processes=2),
 }
 
@@ -129,8 +137,14 @@ def record(stream: Stream, raw: Path, seed: int) -> None:
     defaults = suite.defaults
     rng = random.Random(seed)
 
-    def one(env: dict[str, str], loops: dict[str, int], label: str) -> dict[str, Any]:
-        seed = rng.randrange(2**31)
+    def one(
+        env: dict[str, str],
+        loops: dict[str, int],
+        label: str,
+        seed: int | None = None,
+        cpu: int | None = None,
+    ) -> dict[str, Any]:
+        seed = rng.randrange(2**31) if seed is None else seed
         request = runner.WorkerRequest(
             suite_path=SUITE,
             # The reference workload rides along, as in every time run.
@@ -141,6 +155,7 @@ def record(stream: Stream, raw: Path, seed: int) -> None:
             min_time=defaults.min_time or 0.02,
             seed=seed,
             env=env,
+            cpu=cpu,
         )
         started = time.time()
         result = runner.run_worker(request)
@@ -187,8 +202,14 @@ def record(stream: Stream, raw: Path, seed: int) -> None:
             for pair in range(stream.pairs):
                 sides = ["base", "head"]
                 rng.shuffle(sides)
+                if stream.concurrent:
+                    entries = _duet(one, head_env, loops, rng.randrange(2**31))
+                else:
+                    entries = {
+                        side: one(head_env if side == "head" else {}, loops, side) for side in sides
+                    }
                 for slot, side in enumerate(sides):
-                    entry = one(head_env if side == "head" else {}, loops, side)
+                    entry = entries[side]
                     entry.update(
                         stream=stream.name,
                         kind="process",
@@ -206,6 +227,24 @@ def record(stream: Stream, raw: Path, seed: int) -> None:
                 f"[{stream.name}] trial {trial + 1}/{stream.trials} done, {elapsed / 60:.1f} min, "
                 f"about {left / 60:.1f} min left; load {os.getloadavg()[0]:.2f}"
             )
+
+
+def _duet(
+    one: Callable[..., dict[str, Any]], head_env: dict[str, str], loops: dict[str, int], seed: int
+) -> dict[str, dict[str, Any]]:
+    """Both sides of a pair at once, pinned to two CPUs, in the same benchmark order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cpus = sorted(os.sched_getaffinity(0))[:2] if hasattr(os, "sched_getaffinity") else []
+    pinned = {"base": cpus[0] if cpus else None, "head": cpus[-1] if len(cpus) > 1 else None}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            side: pool.submit(
+                one, head_env if side == "head" else {}, loops, side, seed, pinned[side]
+            )
+            for side in ("base", "head")
+        }
+        return {side: future.result() for side, future in futures.items()}
 
 
 # --- judging ----------------------------------------------------------------------
@@ -257,23 +296,54 @@ def _cost(entries: Sequence[dict[str, Any]]) -> float:
     return float(sum(e["duration"] for e in entries))
 
 
-def _baseline_runs(t: int, trials: dict[int, Trial], n: int) -> list[list[dict[str, Any]]]:
+def _baseline_runs(
+    t: int, trials: dict[int, Trial], n: int, runs: int = BASELINE_RUNS, skip: int = 0
+) -> list[list[dict[str, Any]]]:
+    """Runs of n base processes from the trials before t (cyclically), newest first."""
     keys = sorted(trials)
     at = keys.index(t)
-    return [trials[keys[(at - k) % len(keys)]].base[:n] for k in range(1, BASELINE_RUNS + 1)]
+    return [trials[keys[(at - k) % len(keys)]].base[:n] for k in range(1 + skip, runs + 1 + skip)]
 
 
-def _stored_check(prior: bool) -> Rule:
+def _history_priors(t: int, trials: dict[int, Trial], n: int) -> dict[str, Any]:
+    """The drift prior `judge.drift.from_history` learns from HISTORY earlier 1-run
+    baselines (the trials before the current baseline's), as a store would hold them."""
+    import pyperf
+    from perfagent import results
+    from perfagent.judge.drift import from_history
+
+    suites = []
+    for index, run in enumerate(_baseline_runs(t, trials, n, runs=HISTORY, skip=1)):
+        benchmarks = []
+        for name in run[0]["means"]:
+            runs = [
+                pyperf.Run(
+                    e["values"][name],
+                    metadata={"name": name, "unit": "second", results.KEY_RUN_ID: f"h{index}"},
+                    collect_metadata=False,
+                )
+                for e in run
+            ]
+            benchmarks.append(pyperf.Benchmark(runs))
+        suites.append(pyperf.BenchmarkSuite(benchmarks))
+    return from_history(suites)
+
+
+def _stored_check(baseline_runs: int = BASELINE_RUNS, prior: bool = False) -> Rule:
     from perfagent.judge import stats
+
+    cache: dict[tuple[int, int], dict[str, Any]] = {}
 
     def rule(name: str, t: int, trials: dict[int, Trial], stream: Stream) -> Verdict:
         n = stream.processes
-        base = [_means(run, name) for run in _baseline_runs(t, trials, n)]
+        base = [_means(run, name) for run in _baseline_runs(t, trials, n, baseline_runs)]
         head_runs = [trials[t].head[i * n : (i + 1) * n] for i in range(1 + CONFIRM_RUNS)]
         decide = stats.decide
         kwargs: dict[str, Any] = {}
         if prior:
-            kwargs = {"prior": True}
+            if (t, n) not in cache:
+                cache[(t, n)] = _history_priors(t, trials, n)
+            kwargs = {"drift_prior": cache[(t, n)].get(name)}
         used = 1
         decision = decide(name, base, [_means(head_runs[0], name)], THRESHOLD, **kwargs)
         while decision.suspect and used <= CONFIRM_RUNS and len(head_runs[used]) == n:
@@ -313,7 +383,7 @@ def _pyperf_compare_to(name: str, t: int, trials: dict[int, Trial], stream: Stre
     # run (its tscore wants samples of equal size, a 3-run baseline against a 1-run
     # head has not), counts as significant.
     try:
-        significant = len(base) == 1 and len(head) == 1 or is_significant(base, head)[0]
+        significant = (len(base) == 1 and len(head) == 1) or is_significant(base, head)[0]
     except Exception:
         significant = True
     ratio = (sum(head) / len(head)) / (sum(base) / len(base))
@@ -335,13 +405,16 @@ def _has_prior() -> bool:
 
     from perfagent.judge import stats
 
-    return "prior" in inspect.signature(stats.decide).parameters
+    return "drift_prior" in inspect.signature(stats.decide).parameters
 
 
 def rules(stream: Stream) -> list[tuple[str, Rule]]:
-    found: list[tuple[str, Rule]] = [("check, stored baseline (today)", _stored_check(False))]
+    found: list[tuple[str, Rule]] = [
+        (f"check, {BASELINE_RUNS}-run baseline (today)", _stored_check()),
+        ("check, 1-run baseline", _stored_check(1)),
+    ]
     if _has_prior():
-        found.append(("check + history prior", _stored_check(True)))
+        found.append((f"check, 1-run + history prior ({HISTORY})", _stored_check(1, True)))
     found += [
         (f"ab, {stream.pairs} pairs", _ab(None)),
         (f"ab, {stream.pairs // 2} pairs", _ab(stream.pairs // 2)),

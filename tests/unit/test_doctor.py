@@ -485,9 +485,8 @@ def test_bare_metal_is_ok(tmp_path: Path) -> None:
 
 
 def _noise(tmp_path: Path, spread: float) -> NoiseProbe:
-    from perfagent.machine import noise
-
     import numpy as np
+    from perfagent.machine import noise
 
     rng = np.random.default_rng(4)
     means = iter(list(1e-3 * np.exp(rng.normal(0.0, spread, 10))))

@@ -45,6 +45,15 @@ Seed = Annotated[
         "--seed", help="Seed of the order inside each pair (recorded).", show_default=False
     ),
 ]
+Duet = Annotated[
+    bool,
+    typer.Option(
+        "--duet",
+        help="Run the two processes of each pair at the same time on two CPUs, the same "
+        "benchmarks in the same order (duet benchmarking): on a shared machine whose load "
+        "changes within seconds, both then see the same load. Needs two CPUs.",
+    ),
+]
 BaseCommit = Annotated[
     str | None,
     typer.Option(
@@ -63,6 +72,7 @@ def command(
     metric: options.Metric = None,
     pairs: Pairs = None,
     seed: Seed = None,
+    duet: Duet = False,
     base_commit: BaseCommit = None,
     commit: options.Commit = None,
     timeout: options.Timeout = None,
@@ -115,6 +125,7 @@ def command(
         seed=seed,
         progress=QuietProgress() if quiet else None,
         say=None if quiet else _say,
+        duet=duet,
     )
     publish_check(done.outcome, done.head, settings.output_dir)
     _write_base(done, settings)

@@ -89,6 +89,7 @@ def ab(
     seed: int | None = None,
     progress: Progress | None = None,
     say: Callable[[str], None] | None = None,
+    duet: bool = False,
 ) -> AbResult:
     """Measure `pairs` pairs of base and head and judge each benchmark on them.
 
@@ -117,6 +118,7 @@ def ab(
         seed=seed,
         say=say,
         progress=progress,
+        duet=duet,
     )
     return AbResult(
         outcome=outcome_of(
@@ -149,7 +151,12 @@ def outcome_of(
         if s.n_pairs >= 2 and settings.metric == "time"
     }
     same_python = sides.base_python == sides.head_python
-    if measured.first:
+    if measured.first and "both" in measured.first:
+        how = (
+            f"{len(measured.first)} pairs of worker processes, each pair's two at the same "
+            f"time on two CPUs (duet; seed {measured.seed})"
+        )
+    elif measured.first:
         how = (
             f"{len(measured.first)} pairs of worker processes, alternating, the order inside "
             f"each pair at random (seed {measured.seed})"

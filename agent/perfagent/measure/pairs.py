@@ -8,6 +8,12 @@ Bulej et al. 2020). Each side runs its own interpreter (`python`), so the base c
 another checkout installed into another environment. Loop counts are calibrated once,
 by the first process, and fixed for both sides.
 
+With `duet`, the two processes of a pair run at the same time on two CPUs, measuring
+the benchmarks in the same order (duet benchmarking proper): on a shared machine whose
+load changes within seconds, simultaneous processes see the same load where
+consecutive ones do not. The sides swap CPUs from pair to pair. The first pair runs
+one after the other, to calibrate the loop counts both sides then share.
+
 The instructions metric needs no pairing (counts do not drift): each side is one
 ordinary instructions run of as many processes as there are pairs.
 """
@@ -85,8 +91,12 @@ def run_pairs(
     seed: int | None = None,
     say: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    duet: bool = False,
 ) -> PairedRun:
-    """Measure `pairs` pairs of worker processes (time), or each side's run (instructions)."""
+    """Measure `pairs` pairs of worker processes (time), or each side's run (instructions).
+
+    `duet`: the two processes of a pair at the same time, on two CPUs (see above).
+    """
     import time
 
     started = time.monotonic()
@@ -105,32 +115,44 @@ def run_pairs(
     workers: dict[str, list[runner.WorkerResult]] = {BASE: [], HEAD: []}
     first: list[str] = []
     python = {BASE: sides.base_python, HEAD: sides.head_python}
+    duet_cpus = _duet_cpus(cpus) if duet else []
+
+    def request(side: str, seed: int, cpu: int | None, pair: int) -> runner.WorkerRequest:
+        return runner.WorkerRequest(
+            suite_path=suite.path,
+            order=tuple(runner.shuffled(measured, seed)),
+            loops=loops,
+            values=plan.values,
+            warmups=plan.warmups,
+            min_time=plan.min_time,
+            python=python[side],
+            cpu=cpu,
+            seed=seed,
+            timeout=plan.timeout,
+            timeout_source=plan.timeout_source,
+            index=pair,
+        )
+
     for pair in range(1, pairs + 1):
         order = [BASE, HEAD]
         rng.shuffle(order)
-        first.append(order[0])
+        together = bool(duet_cpus) and bool(loops)
+        first.append("both" if together else order[0])
+        if say is not None:
+            how = "at the same time" if together else f"{order[0]} then {order[1]}"
+            say(f"pair {pair} of {pairs}: {how}")
+        if together:
+            # Same seed, same order: both sides measure the same benchmark at once.
+            seed_both = rng.randrange(2**31)
+            placed = dict(zip(order, duet_cpus, strict=True))
+            done = _at_once([request(side, seed_both, placed[side], pair) for side in order])
+            for side, worker in zip(order, done, strict=True):
+                workers[side].append(worker)
+            continue
         # Both processes of a pair on the same CPU: the pair shares the machine's state.
         cpu = cpus[(pair - 1) % len(cpus)] if cpus else None
-        if say is not None:
-            say(f"pair {pair} of {pairs}: {order[0]} then {order[1]}")
         for side in order:
-            process_seed = rng.randrange(2**31)
-            worker = runner.run_worker(
-                runner.WorkerRequest(
-                    suite_path=suite.path,
-                    order=tuple(runner.shuffled(measured, process_seed)),
-                    loops=loops,
-                    values=plan.values,
-                    warmups=plan.warmups,
-                    min_time=plan.min_time,
-                    python=python[side],
-                    cpu=cpu,
-                    seed=process_seed,
-                    timeout=plan.timeout,
-                    timeout_source=plan.timeout_source,
-                    index=pair,
-                )
-            )
+            worker = runner.run_worker(request(side, rng.randrange(2**31), cpu, pair))
             workers[side].append(worker)
             # The first process calibrated; every later one, of either side, reuses it.
             loops = {name: m.loops for name, m in worker.benchmarks.items()} | loops
@@ -161,6 +183,22 @@ def run_pairs(
         seconds=time.monotonic() - started,
         loops=loops,
     )
+
+
+def _duet_cpus(cpus: list[int] | None) -> list[int]:
+    """Two CPUs for a duet (the benchmark CPUs, else this process's), [] with fewer."""
+    import os
+
+    usable = list(cpus) if cpus else sorted(os.sched_getaffinity(0))
+    return usable[:2] if len(usable) >= 2 else []
+
+
+def _at_once(requests: Sequence[runner.WorkerRequest]) -> list[runner.WorkerResult]:
+    """Run worker processes at the same time; their results in request order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(runner.run_worker, requests))
 
 
 def _mean(values: Sequence[float]) -> float:
