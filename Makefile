@@ -103,8 +103,14 @@ zizmor: $(DEV_STAMP)
 # Repeats of each real-workload case (unchanged, 1.15x slower) per metric; 1-3 min each here.
 BENCH_GATE_REPEATS ?= 10
 
+# The side-by-side table of decision rules (scripts/bench_gate_table.py): which recorded
+# streams of worker processes (mixed: pairs one after the other; duet: at once; hazelbean:
+# a hazelbean subset, when installed). About 25 min per stream on a loaded 2-core VM.
+BENCH_GATE_STREAMS ?= mixed,duet,hazelbean
+
 bench-gate: $(DEV_STAMP)
 	$(PY) scripts/bench_gate.py
+	$(PY) scripts/bench_gate_table.py --streams $(BENCH_GATE_STREAMS)
 	$(PY) scripts/bench_gate_real.py --repeats $(BENCH_GATE_REPEATS)
 
 # The hazelbean check's wall time, time in timed calls and overhead factor: the legacy
