@@ -58,3 +58,35 @@ def test_the_reference_workload_runs_and_its_test_hook_scales_it(
     assert reference._steps() == 3 * reference._STEPS
     monkeypatch.setenv(reference.SLOWDOWN_VARIABLE, "not a number")
     assert reference._steps() == reference._STEPS
+
+
+def _decision(name: str, ratio: float, low: float, threshold: float = 10.0):  # type: ignore[no-untyped-def]
+    from perfagent.judge.stats import Decision, SideSummary, Verdict
+
+    side = SideSummary(mean=1.0, std=0.0, n_processes=3, n_runs=1)
+    verdict = Verdict.REGRESSION if low > 1 and ratio > 1 + threshold / 100 else Verdict.SAME
+    return Decision(name, verdict, ratio, low, ratio * 1.1, threshold, side, side, 4.0, True)
+
+
+def test_a_moved_machine_withholds_a_pass_and_a_small_regression() -> None:
+    from perfagent.judge.machine_drift import Drift, explains, withholds
+    from perfagent.judge.stats import Comparison
+
+    drift = Drift(ratio=1.3, low=1.25, high=1.35, tolerance=5.0)
+    assert drift.moved
+    small = _decision("a", 1.32, 1.2)  # what the machine's change alone would give
+    huge = _decision("b", 3.0, 2.6)  # a threefold slowdown: the code
+    assert explains(drift, small) and not explains(drift, huge)
+    assert withholds(drift, Comparison([_decision("c", 1.0, 0.9)]))  # a pass is withheld too
+    assert withholds(drift, Comparison([small, huge]))
+    assert not withholds(drift, Comparison([huge]))
+    steady = Drift(ratio=1.01, low=0.99, high=1.03, tolerance=5.0)
+    assert not withholds(steady, Comparison([small])) and not withholds(None, Comparison([]))
+
+
+def test_the_tolerance_is_half_the_threshold_at_least_five_percent() -> None:
+    from perfagent.judge.machine_drift import tolerance_for
+
+    assert tolerance_for(10.0) == 5.0
+    assert tolerance_for(50.0) == 25.0
+    assert tolerance_for(2.0) == 5.0
