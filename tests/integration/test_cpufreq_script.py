@@ -1,4 +1,4 @@
-"""perf_tuning's CPU frequency script (templates/perf-runner-cpufreq.sh.j2) against
+"""perf_tuning's boot-time templates: the CPU frequency script (perf-runner-cpufreq.sh.j2) against
 a copy of the cpufreq sysfs tree as each driver lays it out (the kernel's
 Documentation/admin-guide/pm/cpufreq.rst, amd-pstate.rst, intel_pstate.rst): the
 test lab's /sys is read-only, so this is where the writes are seen.
@@ -6,7 +6,10 @@ test lab's /sys is read-only, so this is where the writes are seen.
 - amd-pstate in active (EPP) mode before kernel 6.11: per-policy
   energy_performance_preference and boost, no global cpufreq/boost;
 - acpi-cpufreq (and amd-pstate from 6.11): the global cpufreq/boost;
-- intel_pstate: intel_pstate/no_turbo, EPP per policy.
+- intel_pstate: intel_pstate/no_turbo, EPP per policy;
+
+and the kernel arguments (isolation, amd_pstate=, max_cstate) and the
+cpu_dma_latency holder.
 """
 
 from __future__ import annotations
@@ -113,3 +116,50 @@ def test_a_host_without_cpufreq_is_left_alone(tmp_path: Path) -> None:
     sysfs = tmp_path / "sys"
     (sysfs / "devices/system/cpu").mkdir(parents=True)
     assert run(script(tmp_path), sysfs) == ""
+
+
+def render(name: str, **variables: object) -> str:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters["bool"] = bool
+    return env.from_string((TEMPLATE.parent / name).read_text()).render(**variables).strip()
+
+
+KERNEL_ARGS = {
+    "perf_tuning_isolate_cpus": True,
+    "perf_tuning_benchmark_cpu_list": "1-7",
+    "perf_tuning_housekeeping_cpu_list": "0",
+    "perf_tuning_isolcpus_flags": "managed_irq,domain",
+    "perf_tuning_amd_pstate_mode": "",
+    "perf_tuning_cstates": "none",
+    "perf_tuning_max_cstate": 1,
+    "perf_tuning_extra_kernel_args": [],
+}
+
+
+def test_kernel_arguments_for_isolation_amd_pstate_and_cstates() -> None:
+    assert render("kernel-args.j2", **KERNEL_ARGS).split() == [
+        "isolcpus=managed_irq,domain,1-7", "nohz_full=1-7", "rcu_nocbs=1-7", "irqaffinity=0",
+    ]  # fmt: skip
+    both = render(
+        "kernel-args.j2",
+        **KERNEL_ARGS
+        | {"perf_tuning_amd_pstate_mode": "passive", "perf_tuning_cstates": "kernel_args"},
+    ).split()
+    assert both[-3:] == ["amd_pstate=passive", "processor.max_cstate=1", "intel_idle.max_cstate=1"]
+    # the dma_latency method adds no kernel argument: it is a service
+    dma = render("kernel-args.j2", **KERNEL_ARGS | {"perf_tuning_cstates": "dma_latency"})
+    assert "cstate" not in dma
+    nothing = render("kernel-args.j2", **KERNEL_ARGS | {"perf_tuning_isolate_cpus": False})
+    assert nothing == ""
+
+
+def test_cpu_dma_latency_holder_runs_with_the_runner() -> None:
+    unit = render(
+        "perf-runner-cpu-dma-latency.service.j2",
+        ansible_managed="test",
+        perf_tuning_cstates_with_unit="actions-runner.service",
+        perf_tuning_cpu_dma_latency_us=0,
+    )
+    assert "PartOf=actions-runner.service" in unit
+    assert "WantedBy=actions-runner.service" in unit
+    assert "/dev/cpu_dma_latency" in unit and "struct.pack('i', 0)" in unit
