@@ -217,3 +217,19 @@ def test_check_writes_report_html_with_every_process(tmp_path: Path) -> None:
     assert len(plot.find_all("circle", cls="head")) == 4
     assert dom.find("code", id="fingerprint-id").text == FINGERPRINT
     assert "Test CPU 3000" in dom.find("section", id="fingerprint").text
+
+
+def test_ab_writes_report_html(tmp_path: Path) -> None:
+    """`perfagent ab` (an A/A run of a small suite): the same page, one plot per benchmark
+    with every pair's two processes."""
+    suite = tmp_path / "suite"
+    shutil.copytree(ROOT / "tests" / "suites" / "slowable", suite)
+    done = perfagent("ab", "--suite", "suite", "--pairs", "3", "--output-dir", "out", cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stdout + done.stderr  # noise decides, not the test
+    dom = parse((tmp_path / "out" / "report.html").read_text())
+    plots = dom.find_all("svg", cls="plot")
+    assert sorted(p.attrs["data-benchmark"] for p in plots) == ["slowable.steady", "slowable.work"]
+    for plot in plots:
+        assert len(plot.find_all("circle", cls="base")) == 3
+        assert len(plot.find_all("circle", cls="head")) == 3
+    assert "ab: 3 pairs of worker processes" in dom.find("section", id="notes").text

@@ -260,7 +260,7 @@ def test_each_benchmark_says_where_its_drift_came_from() -> None:
         in dom.find("section", data_benchmark="calc.sum").text
     )
     assert (
-        "estimated from this comparison's runs"
+        "measured in this comparison (its runs"
         in dom.find("section", data_benchmark="io.read").text
     )
     assert "Drift prior" in dom.find("section", id="facts").text

@@ -127,7 +127,7 @@ def command(
         say=None if quiet else _say,
         duet=duet,
     )
-    publish_check(done.outcome, done.head, settings.output_dir)
+    publish_check(done.outcome, done.head, settings.output_dir, settings.repo_url)
     _write_base(done, settings)
     raise typer.Exit(done.exit_code)
 

@@ -271,7 +271,7 @@ def report_html(outcome: Outcome, headline: str, *, repo_url: str | None = None)
     state = {0: "ok", 1: "fail"}.get(int(outcome.exit_code), "withheld")
     title = f"perfagent: {outcome.suite or 'results'}: {headline}"
     parts = [
-        f'<header class="banner {state}" id="verdict"><h1>Performance check: '
+        f'<header class="banner {state}" id="verdict"><h1>Performance verdict: '
         f"{escape(outcome.suite or 'results')}</h1><p>{escape(headline)}</p></header>",
         _facts_section(outcome, repo_url),
         '<section id="verdicts"><h2>Verdicts</h2>',
@@ -528,7 +528,7 @@ def _benchmark_section(outcome: Outcome, d: Decision, anchor_id: str) -> str:
 def _drift_text(outcome: Outcome, d: Decision) -> str:
     """Where this decision's run-to-run drift came from: it decides how wide the interval is."""
     if d.drift_source == DRIFT_MEASURED:
-        return "run-to-run drift: estimated from this comparison's runs"
+        return "run-to-run drift: measured in this comparison (its runs, or its pairs in ab)"
     if d.drift_source == DRIFT_HISTORY:
         where = f" ({outcome.drift_history})" if outcome.drift_history else ""
         return f"run-to-run drift: from the store's earlier baselines{where}"
