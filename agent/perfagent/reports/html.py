@@ -27,6 +27,7 @@ from perfagent.judge.stats import (
     DRIFT_MEASURED,
     DRIFT_NONE,
     Decision,
+    Verdict,
 )
 from perfagent.reports.svg import Canvas, Scale, escape, nice_ticks, padded_range, tick_label
 from perfagent.reports.units import axis_scale, format_quantity
@@ -374,7 +375,11 @@ def _verdict_table(
                     ),
                     (_badge(verdict), str(_rank(d)), ""),
                     (escape(_signed(d.change_percent)), _key(d.change_percent), "num"),
-                    (f"{d.low:.3f} {NO_VALUE} {d.high:.3f}", _key(d.low), "num"),
+                    (
+                        f"{d.low:.3f} {NO_VALUE} {d.high:.3f}" if _has_interval(d) else "n/a",
+                        _key(d.low) if _has_interval(d) else _NO_NUMBER,
+                        "num",
+                    ),
                     (escape(_pct(d.threshold)), _key(d.threshold), "num"),
                     (_mean_html(d.base.mean, d.base.std, d.unit), _key(d.base.mean), "num"),
                     (_mean_html(d.head.mean, d.head.std, d.unit), _key(d.head.mean), "num"),
@@ -419,6 +424,12 @@ def _detects_cell(resolution: Resolution | None) -> tuple[str, str, str]:
     if not resolution.sees_threshold:
         shown = f'<span class="blind" title="above the threshold">{shown}</span>'
     return (shown, repr(resolution.detectable), "num")
+
+
+def _has_interval(d: Decision) -> bool:
+    """An inconclusive decision's interval is a point: drawn or printed, it would say
+    "certain" where the truth is "unknown" (the text report prints n/a too)."""
+    return d.verdict is not Verdict.INCONCLUSIVE
 
 
 def _badge(verdict: str) -> str:
@@ -491,9 +502,10 @@ def _benchmark_section(outcome: Outcome, d: Decision, anchor_id: str) -> str:
     base = outcome.base_samples.get(d.name)
     head = outcome.head_samples.get(d.name)
     confidence = f"{CONFIDENCE * 100:g}%"
+    interval = f"[{d.low:.3f}, {d.high:.3f}]" if _has_interval(d) else "n/a (inconclusive)"
     numbers = (
         f"ratio {d.ratio:.3f} ({_signed(d.change_percent)}), {confidence} interval "
-        f"[{d.low:.3f}, {d.high:.3f}], threshold {_pct(d.threshold)}"
+        f"{interval}, threshold {_pct(d.threshold)}"
     )
     sides = (
         f"baseline {format_quantity(d.base.mean, d.unit)} ± {format_quantity(d.base.std, d.unit)} "
@@ -684,11 +696,12 @@ def _ratio_panel(canvas: Canvas, d: Decision, verdict: str) -> None:
     centre = (_RATIO_LEFT + _RATIO_RIGHT) / 2 - 20
     top, bottom = scale(d.high), scale(d.low)
     marked = " regression" if verdict == "regression" else ""
-    canvas.rect(
-        centre - 14, top, 28, bottom - top,
-        title=f"{CONFIDENCE * 100:g}% interval {d.low:.3f} to {d.high:.3f}",
-        class_=f"interval{marked}",
-    )  # fmt: skip
+    if _has_interval(d):
+        canvas.rect(
+            centre - 14, top, 28, bottom - top,
+            title=f"{CONFIDENCE * 100:g}% interval {d.low:.3f} to {d.high:.3f}",
+            class_=f"interval{marked}",
+        )  # fmt: skip
     canvas.circle(centre, scale(d.ratio), 5, title=f"ratio {d.ratio:.3f}", class_=f"ratio{marked}")
     canvas.line(_RATIO_LEFT, _BOTTOM, _RATIO_RIGHT, _BOTTOM, class_="axis")
     canvas.text(
