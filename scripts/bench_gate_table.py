@@ -37,7 +37,7 @@ Judging (cheap, from the same raw runs)
 
     Wall time per verdict: the summed wall time of the worker processes a rule's
     verdict needed (head processes for stored-baseline rules, whose baseline was paid
-    for once; both sides for ab), as recorded.
+    for once; both sides for ab, the slower of each pair for a duet), as recorded.
 
 Honest limits: the stored baseline here is minutes old, not days; a real one has seen
 more drift, which favours the stored-baseline rows. Cells of one column share base
@@ -367,7 +367,14 @@ def _ab(pairs: int | None) -> Rule:
             name, "second", tuple(_means(base, name)), tuple(_means(head, name))
         )
         decision = decide_paired(samples, THRESHOLD)
-        return Verdict(decision.verdict == V.REGRESSION, _cost(base) + _cost(head))
+        if stream.concurrent:
+            # A duet pair takes as long as its slower process, not the sum of both.
+            seconds = float(
+                sum(max(b["duration"], h["duration"]) for b, h in zip(base, head, strict=True))
+            )
+        else:
+            seconds = _cost(base) + _cost(head)
+        return Verdict(decision.verdict == V.REGRESSION, seconds)
 
     return rule
 
