@@ -421,7 +421,8 @@ def test_just_in_time_registration(provisioning_lab: ProvisioningLab) -> None:
         assert runner is not None and runner.ephemeral
         env_file = f"/etc/{SERVICE}/jit.env"
         assert host.ssh(f"stat -c '%U %a' {env_file}").stdout.strip() == "root 600"
-        assert host.ssh(f"runuser -u {RUNNER_USER} -- cat {env_file}", check=False).returncode != 0
+        denied = host.ssh(f"cd / && runuser -u {RUNNER_USER} -- cat {env_file}", check=False)
+        assert denied.returncode != 0
         assert host.ssh(f"systemctl is-active {SERVICE}").stdout.strip() == "active"
         started = [c for c in runner_double_calls(host) if c["command"] == "run"]
         assert started[-1]["jitconfig_source"] == "env"
