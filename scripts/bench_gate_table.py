@@ -247,6 +247,38 @@ def _duet(
         return {side: future.result() for side, future in futures.items()}
 
 
+def synthesize(stream: Stream, raw: Path, seed: int, noise: tuple[float, float, float]) -> None:
+    """A control stream with known noise, written in the recorded format: each trial (a
+    minute of machine time) drifts by N(0, drift), each process by N(0, process CV),
+    each value by N(0, value CV), all on the log scale; the head's slowdown is exact.
+    The rules are then judged on it exactly as on recorded streams."""
+    import numpy as np
+
+    process_cv, drift, value_cv = noise
+    rng = np.random.default_rng(seed)
+    names = [f"synthetic.b{j}" for j in range(8)]
+    with raw.open("a", encoding="utf-8") as out:
+        header = {"stream": stream.name, "kind": "header", "names": names, "noise": noise}
+        out.write(json.dumps(header) + "\n")
+        for trial in range(stream.trials):
+            factors = assignment(names, trial)
+            level = rng.normal(0.0, drift)
+            for pair in range(stream.pairs):
+                for slot, side in enumerate(("base", "head")):
+                    entry: dict[str, Any] = {"means": {}, "values": {}, "duration": 1.0}
+                    for name in names:
+                        factor = factors[name] if side == "head" else 1.0
+                        centre = math.log(1e-3 * factor) + level + rng.normal(0.0, process_cv)
+                        values = list(np.exp(centre + rng.normal(0.0, value_cv, 3)))
+                        entry["values"][name] = values
+                        entry["means"][name] = float(np.mean(values))
+                    entry.update(
+                        stream=stream.name, kind="process", trial=trial, pair=pair, slot=slot,
+                        side=side, factors=factors if side == "head" else {},
+                    )  # fmt: skip
+                    out.write(json.dumps(entry) + "\n")
+
+
 # --- judging ----------------------------------------------------------------------
 
 
@@ -494,6 +526,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--judge-only", action="store_true", help="judge an existing --raw file")
     parser.add_argument("--trials", type=int, help="override every stream's trial count")
     parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument(
+        "--synthetic",
+        metavar="CV,DRIFT,VALUE_CV",
+        help="instead of measuring, judge a control stream of modelled noise (log-scale "
+        "standard deviations), e.g. 0.05,0.03,0.03 (DEVELOPERS.md's shared VM)",
+    )
     args = parser.parse_args(argv)
     chosen = [STREAMS[s.strip()] for s in args.streams.split(",") if s.strip()]
     if args.trials:
@@ -504,6 +542,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     raw.parent.mkdir(parents=True, exist_ok=True)
     before = uptime()
     started = time.monotonic()
+    if args.synthetic:
+        noise = tuple(float(x) for x in args.synthetic.split(","))
+        if len(noise) != 3:
+            parser.error("--synthetic wants CV,DRIFT,VALUE_CV")
+        control = Stream("synthetic", "synthetic.", args.trials or 100, 10, 3)
+        synthesize(control, raw, args.seed, (noise[0], noise[1], noise[2]))
+        table, n_trials = judge(raw, control)
+        print(f"control stream of modelled noise (process CV, trial drift, value CV) = {noise}")
+        print_table(control, table, n_trials)
+        return 0
     if not args.judge_only:
         for stream in chosen:
             if stream.name == "hazelbean":
