@@ -91,7 +91,9 @@ def command(
     Verdicts, exit codes and artifacts are those of `perfagent check`: 0 no regression,
     1 regression beyond the threshold with its 95% interval above 1, 2 bad input;
     fewer than 3 pairs are `inconclusive`. It also prints the smallest slowdown these
-    pairs can detect with 90% power, and warns where that exceeds the threshold.
+    pairs can detect with 90% power, and warns where that exceeds the threshold. The
+    suite is listed by this interpreter, so its bench_*.py files must import the code
+    under test inside the benchmark or its setup, not at module level.
 
     Examples:
 
