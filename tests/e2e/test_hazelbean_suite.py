@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
+from perfagent.measure.reference import NAME as REFERENCE
 from prerequisites import missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,11 +79,10 @@ def test_every_benchmark_runs_once_and_produces_values(tmp_path: Path) -> None:
     names = listed_benchmarks(tmp_path)
     results = tmp_path / "smoke.json"
     # The benchmarks' temporary workspaces go here, where the test can see what is left.
-    # pyperf passes TEMP (not TMPDIR) on to its workers, and Python's tempfile reads both.
+    # Workers get TEMP and TMPDIR from the agent's environment; Python's tempfile reads both.
     temp_root = tmp_path / "tmp"
     temp_root.mkdir()
     # The fewest worker processes the agent allows: one process, one value, no warmup.
-    # (pyperf's --fast asks for at least 3 processes, more than these.)
     done = perfagent(
         "run",
         "--suite",
@@ -103,7 +103,8 @@ def test_every_benchmark_runs_once_and_produces_values(tmp_path: Path) -> None:
     assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
 
     suite = pyperf.BenchmarkSuite.load(str(results))
-    assert sorted(suite.get_benchmark_names()) == sorted(names)
+    # Every benchmark, and the machine's reference workload every time run measures.
+    assert sorted(suite.get_benchmark_names()) == sorted([*names, REFERENCE])
     for bench in suite.get_benchmarks():
         values = bench.get_values()
         assert values, f"{bench.get_name()} produced no values"

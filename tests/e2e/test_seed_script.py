@@ -97,10 +97,11 @@ def test_establish_then_check_through_the_seed_script(tmp_path: Path) -> None:
     env = clean_env(
         PERFAGENT_SUITE=str(suite),
         PERFAGENT_METRIC="instructions",
-        # Counts barely vary, so one worker process per benchmark and no confirmation
-        # runs decide as well as more would; valgrind is slow, and this saves a minute.
+        # Counts barely vary, so two worker processes (the fewest that show a spread:
+        # one per side is "inconclusive") and no confirmation runs decide as well as more
+        # would; both valgrind processes count the whole suite at once on two CPUs.
         # (test_gate.py exercises the confirmation runs with the time metric.)
-        PERFAGENT_PROCESSES="1",
+        PERFAGENT_PROCESSES="2",
         PERFAGENT_CONFIRM_RUNS="0",
     )
 
