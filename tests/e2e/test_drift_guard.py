@@ -51,7 +51,8 @@ def test_accept_drift_judges_the_code_anyway(tmp_path: Path) -> None:
     done = _check(
         suite, store, tmp_path / "out", "--accept-drift", PERFAGENT_TEST_REFERENCE_SLOWDOWN="10"
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    # Judged, not withheld: 0 here, or 1 should this loaded test machine fake a slowdown.
+    assert done.returncode in (0, 1), done.stdout + done.stderr
     assert "judged anyway (--accept-drift)" in done.stdout
 
 
