@@ -91,9 +91,9 @@ def test_a_threefold_slowdown_between_environments_is_a_regression(
 ) -> None:
     base = environment(tmp_path, "base", 2000)
     head = environment(tmp_path, "head", 6000)
-    done = ab(suite, base, head, tmp_path / "out", "--pairs", "6", "--threshold", "25")
+    done = ab(suite, base, head, tmp_path / "out", "--pairs", "8", "--threshold", "25")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert last_line(done).startswith("Performance regression > 25% detected in 1 of 2")
+    assert last_line(done).startswith("Performance regression > 25% detected in")
     assert "lib.work" in last_line(done)
     assert verdicts(tmp_path / "out")["lib.work"] == "regression"
     # The same artifacts as a check, and the base side's raw results beside the head's.
