@@ -306,12 +306,13 @@ def test_runner_user_cannot_write_anything_root_runs(provisioning_lab: Provision
     pl = provisioning_lab
     for host in pl.hosts:
         walk = host.ssh(
-            f"runuser -u {RUNNER_USER} -- find {' '.join(ROOT_RUNS)} -writable 2>/dev/null || true"
+            f"cd / && runuser -u {RUNNER_USER} -- find {' '.join(ROOT_RUNS)} -writable"
+            " 2>/dev/null || true"
         ).stdout.split()
         assert walk == [], f"{RUNNER_USER} can write {walk[:20]} on {host.name}"
         # the walk did see the files: the env's python and the agent are among them
         seen = host.ssh(
-            f"runuser -u {RUNNER_USER} -- find {ENV_PREFIX} -name perfagent -path '*/bin/*'"
+            f"cd / && runuser -u {RUNNER_USER} -- find {ENV_PREFIX} -path '*/bin/*' -name perfagent"
         ).stdout.split()
         assert f"{ENV_PREFIX}/bin/perfagent" in seen
         # the runner directory is the runner user's (config.sh writes it), and root
