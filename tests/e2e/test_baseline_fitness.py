@@ -55,7 +55,7 @@ def test_a_reference_far_off_the_stored_baseline_is_refused(tmp_path: Path) -> N
     # The machine is now 10x slower at the reference workload; the code is the same.
     slower = baseline(suite, store, "--runs", "2", PERFAGENT_TEST_REFERENCE_SLOWDOWN="10")
     assert slower.returncode == 5, slower.stderr
-    assert "the machine changed between the stored baseline and this one" in slower.stderr
+    assert "the machine changed between the stored baselines and this one" in slower.stderr
     assert "perfagent.reference" in slower.stderr
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from perfagent import results
+from perfagent.errors import PerfAgentError
 
 if TYPE_CHECKING:
     import pyperf
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from perfagent.config import Settings
     from perfagent.judge.resolution import Resolution
     from perfagent.measure.progress import Progress
-    from perfagent.store.base import StoredBaseline
+    from perfagent.store.base import BaselineStore, StoredBaseline
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def record_baseline(
         )
     pooled = results.merge(suite_runs)
     if timed:
-        previous = baseline_store.read(fingerprint.id, loaded.name)
+        previous = _history(baseline_store, fingerprint.id, loaded.name)
         forced_over += _refuse_unless(force, _reference_reasons(previous, pooled, settings), say)
     stored = baseline_store.write(fingerprint.id, loaded.name, pooled)
     return RecordedBaseline(
@@ -134,10 +135,29 @@ def _refuse_unless(force: bool, reasons: list[str], say: Callable[[str], None] |
     return reasons
 
 
+def _history(store: BaselineStore, fingerprint: str, suite: str) -> pyperf.BenchmarkSuite | None:
+    """Every stored baseline of this machine and suite (current and archived), pooled:
+    each of their runs is one more level of the reference workload on this machine."""
+    found = []
+    for entry in store.entries(archived=True):
+        if entry.fingerprint != fingerprint or entry.suite != suite or entry.error is not None:
+            continue
+        try:
+            found.append(results.load(entry.location))
+        except PerfAgentError:
+            continue  # an unreadable archive entry is `baselines list`'s to report
+    if not found:
+        return None
+    try:
+        return results.merge(found)
+    except PerfAgentError:
+        return found[-1]
+
+
 def _reference_reasons(
     previous: pyperf.BenchmarkSuite | None, pooled: pyperf.BenchmarkSuite, settings: Settings
 ) -> list[str]:
-    """The reference workload well off the stored baseline's: the machine changed."""
+    """The reference workload well off the store's history of it: the machine changed."""
     if previous is None:
         return []
     from perfagent.judge.machine_drift import reference_drift, tolerance_for
@@ -149,7 +169,7 @@ def _reference_reasons(
     )
     if drift is None or not drift.moved:
         return []
-    return [drift.describe("the stored baseline", "this one")]
+    return [drift.describe("the stored baselines", "this one")]
 
 
 def _resolutions(pooled: pyperf.BenchmarkSuite, settings: Settings) -> tuple[Resolution, ...]:
