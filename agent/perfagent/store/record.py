@@ -143,7 +143,9 @@ def _history(store: BaselineStore, fingerprint: str, suite: str) -> pyperf.Bench
         if entry.fingerprint != fingerprint or entry.suite != suite or entry.error is not None:
             continue
         try:
-            found.append(results.load(entry.location))
+            stored = results.load(entry.location)
+            if results.metric(stored) == "time":  # counts have no reference workload
+                found.append(stored)
         except PerfAgentError:
             continue  # an unreadable archive entry is `baselines list`'s to report
     if not found:
