@@ -41,8 +41,12 @@ TIMINGS: dict[str, float] = {}
 # development VM, other work) keeps them busy: the load the agent reads is not the fresh
 # machine's own, and a baseline would be refused as taken on a loaded machine (exit 5).
 # This test is about the set-up, so it tells the agent the CPUs are quiet, through the
-# hook the e2e tests use (machine/fitness.py).
-BENCH_ENV = {"PERFAGENT_TEST_BUSY": "0"}
+# hook the e2e tests use (machine/fitness.py). For the same reason the check runs at a
+# threshold above that shared load's swings: measured here, the check after a baseline
+# taken at a different load found +25% to +68% "regressions" at 10%, and the agent
+# reported this machine can see only 40-300% slowdowns. How well the verdict detects
+# real slowdowns is measured by make bench-gate and the e2e verdict tests, not here.
+BENCH_ENV = {"PERFAGENT_TEST_BUSY": "0", "PERFAGENT_THRESHOLD": "300"}
 
 
 def _requested(config: pytest.Config) -> bool:
@@ -138,8 +142,8 @@ def test_make_bench_twice_then_make_test(machine: fresh_root.FreshMachine) -> No
 
     check = machine.step("make bench", logs / "bench-2.log", REPO_IN_MACHINE, BENCH_ENV)
     _report("make bench (check)", check)
-    # exit 0: within limits, or not judged because the shared machine drifted between
-    # the two runs (judge/machine_drift.py), never a regression
+    # exit 0: within limits (at BENCH_ENV's threshold), or not judged because the shared
+    # machine drifted between the two runs (judge/machine_drift.py)
     text = check.log.read_text()
     assert "Performance within acceptable limits" in text or "Not judged" in text
 
