@@ -295,7 +295,9 @@ class FreshMachine:
             for line in process.stdout:
                 out.write(line)
                 out.flush()
+                # flushed: .ci/run sends this to a file that someone may be following
                 sys.stdout.write(f"[fresh] {line}")
+                sys.stdout.flush()
             returncode = process.wait()
         return StepResult(command, returncode, time.monotonic() - started, log)
 
