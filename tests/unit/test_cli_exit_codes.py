@@ -12,35 +12,18 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from perfagent import cli, results
+from cli_invoke import Invoke, make_invoke
+from perfagent import results
 from perfagent.machine.fingerprint import collect
 from perfagent.store.directory import DirectoryStore
 from synthetic_results import FINGERPRINT, HARDWARE, make_suite, write_suite
 
 REPO = Path(__file__).resolve().parents[2]
 SLOWABLE = REPO / "tests" / "suites" / "slowable"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-    @property
-    def last_line(self) -> str:
-        lines = [line for line in self.text.splitlines() if line.strip()]
-        return lines[-1] if lines else ""
 
 
 @pytest.fixture(autouse=True)
@@ -52,22 +35,10 @@ def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-Invoke = Callable[..., Result]
-
-
 @pytest.fixture
 def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
     """Run `perfagent ARGS...` in this process: its exit code, stdout and stderr."""
-
-    def run(*args: str | Path) -> Result:
-        monkeypatch.setattr(sys, "argv", ["perfagent", *map(str, args)])
-        with pytest.raises(SystemExit) as exited:
-            cli.main()
-        captured = capsys.readouterr()
-        code = exited.value.code
-        return Result(code if isinstance(code, int) else 1, captured.out, captured.err)
-
-    return run
+    return make_invoke(monkeypatch, capsys)
 
 
 def files(tmp_path: Path, head_level: float = 1.0, **head_kw: Any) -> tuple[Path, Path]:
