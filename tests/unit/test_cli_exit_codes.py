@@ -178,6 +178,24 @@ def test_check_results_regression(invoke: Invoke, tmp_path: Path) -> None:
     assert "not measured again" in result.text
 
 
+def test_check_one_process_head_is_inconclusive_and_strict_fails_it(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """One worker process in the check gives no spread: inconclusive (exit 0), never a
+    regression, however slow it looks; --strict turns that into exit 1."""
+    store_baseline(tmp_path / "store")
+    head = write_suite(tmp_path / "head.json", make_suite({"calc.sum": [[1.5]]}))
+    result = invoke("check", "--results", head, "--store", tmp_path / "store")
+    assert result.code == 0, result.text
+    assert "inconclusive" in result.last_line
+    assert "Performance within acceptable limits" in result.last_line
+
+    strict = invoke("check", "--results", head, "--store", tmp_path / "store", "--strict")
+    assert strict.code == 1, strict.text
+    assert "(--strict)" in strict.last_line
+    assert "inconclusive" in strict.last_line
+
+
 def test_check_threshold_from_environment_and_config(
     invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -58,6 +58,7 @@ def command(
     commit: options.Commit = None,
     quiet: options.Quiet = False,
     accept_drift: AcceptDrift = False,
+    strict: options.Strict = False,
 ) -> None:
     """Run the suite and fail (exit 1) when a benchmark is really slower than the baseline.
 
@@ -75,7 +76,10 @@ def command(
     goes beyond what the drift explains). It also prints, per benchmark, the smallest
     slowdown it can detect with 90% power, and warns where that exceeds the threshold.
 
-    Exit codes: 0 no regression, 1 regression, 2 bad input, 3 no comparable baseline
+    A benchmark with too few worker processes on a side to judge is `inconclusive`:
+    never a regression, unless --strict.
+
+    Exit codes: 0 no regression, 1 regression (or an inconclusive one with --strict), 2 bad input, 3 no comparable baseline
     or the machine changed.
     Artifacts go to --output-dir: reports/, exports/, analysis/, results/, summary.md
     (also appended to $GITHUB_STEP_SUMMARY) and report.html (table, plots, machine facts).
@@ -111,6 +115,7 @@ def command(
         progress=QuietProgress() if quiet else None,
         say=None if quiet else _say,
         accept_drift=accept_drift,
+        strict=strict,
     )
     publish_check(checked.outcome, checked.head, settings.output_dir, settings.repo_url)
     raise typer.Exit(checked.exit_code)

@@ -105,6 +105,7 @@ def check(
     progress: Progress | None = None,
     say: Callable[[str], None] | None = None,
     accept_drift: bool = False,
+    strict: bool = False,
 ) -> CheckResult:
     """Judge this machine's suite (or `results_file`) against its stored baseline.
 
@@ -112,7 +113,8 @@ def check(
     and metric, UsageError (exit 2) on bad input; `say` receives progress messages
     (the confirmation runs), None to stay quiet. When the reference workload moved
     between the baseline and now, the outcome's exit code is 3 (the machine changed)
-    unless `accept_drift`.
+    unless `accept_drift`. With `strict`, an inconclusive benchmark fails like a
+    regression.
     """
     from perfagent.judge.history import check_notes
     from perfagent.measure.runner import detect_commit, loops_from
@@ -222,6 +224,7 @@ def check(
         resolutions=resolutions,
         machine_drift=drift,
         drift_accepted=accept_drift,
+        strict=strict,
     )
     return CheckResult(outcome=outcome, head=head, store_location=baseline_store.location)
 
