@@ -59,9 +59,7 @@ def test_old_flags_become_agent_commands() -> None:
     # A provisioned runner's PERFAGENT_STORE (outside the workspace) is respected.
     args = seed.build_parser().parse_args(["--check-regression", "--output-dir", "out"])
     # No --threshold given: none passed, so PERFAGENT_THRESHOLD and the config apply.
-    assert seed.agent_commands(args, store_configured=True) == [
-        ["check", "--output-dir", "out"]
-    ]
+    assert seed.agent_commands(args, store_configured=True) == [["check", "--output-dir", "out"]]
 
 
 def test_bad_usage_exits_2(tmp_path: Path) -> None:

@@ -79,8 +79,8 @@ def command(
     A benchmark with too few worker processes on a side to judge is `inconclusive`:
     never a regression, unless --strict.
 
-    Exit codes: 0 no regression, 1 regression (or an inconclusive one with --strict), 2 bad input, 3 no comparable baseline
-    or the machine changed.
+    Exit codes: 0 no regression, 1 regression (or an inconclusive one with --strict),
+    2 bad input, 3 no comparable baseline or the machine changed.
     Artifacts go to --output-dir: reports/, exports/, analysis/, results/, summary.md
     (also appended to $GITHUB_STEP_SUMMARY) and report.html (table, plots, machine facts).
 
