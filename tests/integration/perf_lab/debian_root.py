@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SUITE = "bookworm"
@@ -128,8 +129,13 @@ def _customise(root: Path) -> None:
     (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
 
 
-def build(target: Path) -> None:
-    """debootstrap into a temporary directory, customise it, pack it into *target*."""
+def build(
+    target: Path,
+    packages: list[str] = PACKAGES,
+    customise: Callable[[Path], None] | None = None,
+) -> None:
+    """debootstrap minbase with *packages* into a temporary directory, customise it, pack
+    it into *target*. The lab's root and the fresh-machine root both come from here."""
     for tool in ("debootstrap", "zstd", "tar"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"{tool} is not installed (apt-get install {tool})")
@@ -140,7 +146,7 @@ def build(target: Path) -> None:
             [
                 "debootstrap",
                 "--variant=minbase",
-                f"--include={','.join(PACKAGES)}",
+                f"--include={','.join(packages)}",
                 SUITE,
                 str(root),
                 MIRROR,
@@ -148,7 +154,7 @@ def build(target: Path) -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        _customise(root)
+        (customise or _customise)(root)
         partial = target.with_suffix(".partial")
         subprocess.run(
             [
@@ -167,15 +173,18 @@ def build(target: Path) -> None:
         partial.rename(target)
 
 
-def ensure_cached() -> Path:
-    """The cached root tarball, built first when it is missing."""
-    tarball = cached_tarball()
+def ensure_cached(tarball: Path | None = None, build_root: Callable[[Path], None] = build) -> Path:
+    """The cached root tarball (the lab's unless another is named), built first when it
+    is missing."""
+    tarball = tarball or cached_tarball()
     if not tarball.exists():
-        build(tarball)
+        build_root(tarball)
         # Roots built for an older package list are of no further use, unless a test run
-        # of another checkout is still using one: only roots unused for a day go.
+        # of another checkout is still using one: only roots unused for a day go. The
+        # name's last part is the cache key: its siblings share everything before it.
         day_ago = time.time() - 86400
-        for stale in tarball.parent.glob(f"debian-{SUITE}-root-*.tar.zst"):
+        family = tarball.name.rsplit("-", 1)[0]
+        for stale in tarball.parent.glob(f"{family}-*.tar.zst"):
             if stale != tarball and stale.stat().st_atime < day_ago:
                 stale.unlink(missing_ok=True)
     return tarball

@@ -24,7 +24,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,54 +112,13 @@ def _customise(root: Path) -> None:
 
 
 def build(target: Path) -> None:
-    """debootstrap minbase into a temporary directory, customise it, pack it."""
-    for tool in ("debootstrap", "zstd", "tar", "chroot"):
-        if shutil.which(tool) is None:
-            raise RuntimeError(f"{tool} is not installed")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix="build-fresh-") as tmp:
-        root = Path(tmp) / "root"
-        subprocess.run(
-            [
-                "debootstrap",
-                "--variant=minbase",
-                f"--include={','.join(PACKAGES)}",
-                SUITE,
-                str(root),
-                MIRROR,
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        _customise(root)
-        partial = target.with_suffix(".partial")
-        subprocess.run(
-            [
-                "tar",
-                "--zstd",
-                "--numeric-owner",
-                "--xattrs",
-                "-C",
-                str(root),
-                "-cf",
-                str(partial),
-                ".",
-            ],
-            check=True,
-        )
-        partial.rename(target)
+    """debootstrap minbase with the cloud-image packages, customised to boot as one."""
+    debian_root.build(target, PACKAGES, _customise)
 
 
 def ensure_cached() -> Path:
-    """The cached root tarball, built first when it is missing."""
-    tarball = cached_tarball()
-    if not tarball.exists():
-        build(tarball)
-        day_ago = time.time() - 86400
-        for stale in tarball.parent.glob(f"debian-{SUITE}-fresh-*.tar.zst"):
-            if stale != tarball and stale.stat().st_atime < day_ago:
-                stale.unlink(missing_ok=True)
-    return tarball
+    """The cached fresh-machine root tarball, built first when it is missing."""
+    return debian_root.ensure_cached(cached_tarball(), build)
 
 
 @dataclass
