@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SLOWABLE = REPO / "tests" / "suites" / "slowable"
 SEED_SCRIPT = REPO / "scripts" / "run_performance_benchmarks.py"
+
+
+def interruptible() -> None:
+    """Popen's preexec_fn: Ctrl-C's default in the child. A test run from a
+    non-interactive shell (make, nsenter, a CI runner) may inherit SIGINT ignored,
+    and Python then never raises KeyboardInterrupt, so a SIGINT test sees nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def copy_suite(tmp_path: Path) -> Path:

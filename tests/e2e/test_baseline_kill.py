@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
-from gate_helpers import clean_env, copy_suite
+from gate_helpers import clean_env, copy_suite, interruptible
 from perfagent import results
 from perfagent.machine.fingerprint import collect
 from perfagent.store.directory import DirectoryStore
@@ -85,7 +85,8 @@ def test_killed_baseline_leaves_the_previous_one_intact(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # its own process group: the pyperf workers go with it
+        start_new_session=True,  # its own process group: the workers go with it
+        preexec_fn=interruptible,
     )
     lines: queue.Queue[str] = queue.Queue()
     assert process.stderr is not None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from gate_helpers import clean_env, last_line, perfagent
+from gate_helpers import clean_env, interruptible, last_line, perfagent
 
 # A benchmark that never ends on its own, and starts a grandchild that must die with it.
 SLEEPY = """
@@ -176,6 +176,7 @@ def test_a_signal_stops_the_workers_and_says_so(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=interruptible,
     )
     lines: queue.Queue[str] = queue.Queue()
     assert process.stderr is not None

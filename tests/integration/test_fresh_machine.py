@@ -5,7 +5,7 @@ sets the baseline, then checks against it) and ``make test`` once; all must pass
 with every system package installed by make itself.
 
 It takes half an hour (hazelbean's GDAL build, two suite runs, the tests), so a plain
-``make test`` does not run it: ``.ci/run`` starts it beside ``make test``, and it runs
+``make test`` does not run it: ``.ci/run`` runs it after ``make test``, and it runs
 when named on pytest's command line (or with PERF_RUNNER_FRESH_MACHINE=1):
 
     .venv/bin/python -m pytest tests/integration/test_fresh_machine.py -x -s
@@ -61,7 +61,7 @@ def machine(request: pytest.FixtureRequest) -> Iterator[fresh_root.FreshMachine]
         pytest.skip(reason)
     if not _requested(request.config):
         pytest.skip(
-            "takes about half an hour: .ci/run runs it beside make test; run it with "
+            "takes about half an hour: .ci/run runs it after make test; run it with "
             "pytest tests/integration/test_fresh_machine.py"
         )
     absent = [tool for tool in TOOLS if shutil.which(tool) is None]

