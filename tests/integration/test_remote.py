@@ -158,7 +158,14 @@ def test_remote_check_of_the_committed_tree(
     runner: ProvisioningLab, developer_tree: Path, baseline_on_runner: str, tmp_path: Path
 ) -> None:
     fetched = tmp_path / "artifacts"
-    code, output = _remote(runner, developer_tree, fetched, "check", "--suite", SUITE)
+    # Unchanged code on the lab host, which shares this machine's noisy CPUs: measured
+    # in CI, a 10% check of it once found +62.5%. This test is about the remote path, so
+    # it judges at a threshold above the VM's swings (the time variant of the gate's
+    # proof tests does the same) and judges the code even if the machine drifted.
+    code, output = _remote(
+        runner, developer_tree, fetched, "check", "--suite", SUITE,
+        "--threshold", "100", "--accept-drift",
+    )  # fmt: skip
     assert code == 0, output
     lines = [line for line in output.splitlines() if line.strip()]
     assert any("Performance within acceptable limits" in line for line in lines), output
