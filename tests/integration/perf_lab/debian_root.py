@@ -112,7 +112,12 @@ def _customise(root: Path) -> None:
     link = wants / "perf-lab-hostkeys.service"
     if not link.exists():
         link.symlink_to("/etc/systemd/system/perf-lab-hostkeys.service")
-    # Units that only fail or wait in a container without a console or network.
+    quiet_container(root)
+
+
+def quiet_container(root: Path) -> None:
+    """Mask the units that only fail or wait in a container without a console or
+    network, and leave no downloaded packages behind (the lab's and the fresh root)."""
     for name in (
         "getty.target",
         "console-getty.service",
@@ -123,8 +128,8 @@ def _customise(root: Path) -> None:
         mask = root / "etc/systemd/system" / name
         if not mask.exists():
             mask.symlink_to("/dev/null")
-    # Timers are masked above so no download runs while a test host is up; the
-    # perf_tuning role's timer drop-ins are still written and checked as files.
+    # Timers are masked so no download runs while a test host is up; the perf_tuning
+    # role's timer drop-ins are still written and checked as files.
     shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
     (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
 

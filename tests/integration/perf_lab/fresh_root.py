@@ -94,18 +94,7 @@ def _customise(root: Path) -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    for name in (
-        "getty.target",
-        "console-getty.service",
-        "systemd-networkd-wait-online.service",
-        "apt-daily.timer",
-        "apt-daily-upgrade.timer",
-    ):
-        mask = root / "etc/systemd/system" / name
-        if not mask.exists():
-            mask.symlink_to("/dev/null")
-    shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
-    (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
+    debian_root.quiet_container(root)
     # A cloud image's package lists come from its build; these are debootstrap's.
     shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
     (root / "var/lib/apt/lists/partial").mkdir(parents=True, exist_ok=True)
