@@ -75,3 +75,25 @@ def test_a_code_regression_beyond_the_drift_still_fails(tmp_path: Path) -> None:
     done = _check(suite, store, tmp_path / "out", PERFAGENT_TEST_REFERENCE_SLOWDOWN="1.5")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "slowable.work" in last_line(done)
+
+
+def test_the_store_history_lets_a_two_run_baseline_see_the_machine_slow(
+    tmp_path: Path,
+) -> None:
+    # Alone, a two-run baseline gives the reference's interval one degree of freedom
+    # between runs (see MACHINE_SLOWDOWN); three stored baselines of two runs give the
+    # store's history five, and a fourfold slowdown of the machine stands out.
+    suite, store = copy_suite(tmp_path), tmp_path / "store"
+    for _ in range(3):
+        done = perfagent(
+            "baseline", "--suite", suite, "--store", store, "--runs", "2", "--force",
+            cwd=suite.parent,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    done = _check(suite, store, tmp_path / "out", PERFAGENT_TEST_REFERENCE_SLOWDOWN="4")
+    assert done.returncode == 3, done.stdout + done.stderr
+    [analysis] = (tmp_path / "out" / "analysis").glob("regression_check_*.json")
+    drift = json.loads(analysis.read_text())["machine_drift"]
+    assert drift["moved"] is True
+    assert drift["noise_source"] == "the store's history"
+    assert "run-to-run noise from the store's history" in done.stdout

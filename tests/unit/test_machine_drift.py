@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pyperf
 import pytest
+from perfagent.judge.drift import from_history
 from perfagent.judge.machine_drift import TOLERANCE, reference_drift, without_reference
+from perfagent.judge.stats import DRIFT_HISTORY
 from perfagent.measure import reference
 from perfagent.results import Samples
 
@@ -41,6 +46,50 @@ def test_a_change_within_the_tolerance_is_not_drift() -> None:
     assert drift is not None
     assert drift.low > 1.0  # real, but small
     assert drift.change_percent < TOLERANCE and not drift.moved
+
+
+def _runs(rng: np.random.Generator, level: float, runs: int, drift: float) -> dict[str, Samples]:
+    """Runs whose levels wander by `drift` (log sd), four processes each at 1% noise."""
+    groups = {
+        f"run{i}": list(level * math.exp(rng.normal(0.0, drift)) * np.exp(rng.normal(0, 0.01, 4)))
+        for i in range(runs)
+    }
+    return {reference.NAME: Samples(reference.NAME, "second", groups)}
+
+
+def test_the_store_history_lets_a_two_run_baseline_see_a_slower_machine() -> None:
+    # A 2-run baseline and a 1-run check give one degree of freedom between runs: the
+    # t quantile is 12.7 and a 1.6x slower machine hides in the interval. The store's
+    # history (judge/drift.py) of 12 runs of the same machine bounds its run-to-run noise.
+    rng = np.random.default_rng(3)
+    then, now = _runs(rng, 1e-3, 2, 0.05), _runs(rng, 1.6e-3, 1, 0.05)
+    alone = reference_drift(then, now)
+    assert alone is not None and not alone.moved and alone.high / alone.low > 3
+    stored = from_history([_suite(_runs(rng, 1e-3, 12, 0.05))])
+    helped = reference_drift(then, now, history=stored[reference.NAME])
+    assert helped is not None and helped.moved, helped
+    assert helped.noise_source == DRIFT_HISTORY
+    assert "store's history" in helped.describe()
+    # and the same machine with the same history has not moved
+    same = reference_drift(then, _runs(rng, 1e-3, 1, 0.05), history=stored[reference.NAME])
+    assert same is not None and not same.moved
+
+
+def _suite(samples: dict[str, Samples]) -> pyperf.BenchmarkSuite:
+    """A pyperf suite of these samples, one pyperf run per process, grouped by run id."""
+    benchmarks = []
+    for name, found in samples.items():
+        runs = [
+            pyperf.Run(
+                [value],
+                metadata={"name": name, "perfagent_run_id": run_id, "unit": "second"},
+                collect_metadata=False,
+            )
+            for run_id, values in found.groups.items()
+            for value in values
+        ]
+        benchmarks.append(pyperf.Benchmark(runs))
+    return pyperf.BenchmarkSuite(benchmarks)
 
 
 def test_results_without_the_reference_give_no_verdict() -> None:

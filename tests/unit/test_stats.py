@@ -198,13 +198,24 @@ def test_a_drift_prior_widens_a_one_run_comparison() -> None:
     assert helped.low < 1.0 < helped.high
 
 
-def test_a_drift_prior_is_not_used_when_runs_measure_drift() -> None:
+def test_a_drift_prior_on_fewer_runs_than_the_comparison_is_not_used() -> None:
     base = [[1.0, 1.0], [1.02, 1.02]]
-    head = [[1.01, 1.01], [1.03, 1.03]]
-    prior = DriftPrior(variance=0.5, df=3)
+    head = [[1.01, 1.01], [1.03, 1.03]]  # two degrees of freedom between runs
+    prior = DriftPrior(variance=0.5, df=2)
     decision = decide("b", base, head, 5.0, drift_prior=prior)
     assert decision.drift_source == DRIFT_MEASURED
     assert decision.high < 1.2
+
+
+def test_a_drift_prior_on_more_runs_replaces_the_comparisons_estimate() -> None:
+    base = [[1.0, 1.0], [1.02, 1.02]]
+    head = [[1.01, 1.01], [1.03, 1.03]]
+    measured = decide("b", base, head, 5.0)
+    prior = DriftPrior(variance=0.0001, df=20)  # many runs: 1% run-to-run noise
+    decision = decide("b", base, head, 5.0, drift_prior=prior)
+    assert decision.drift_source == DRIFT_HISTORY
+    assert decision.df > measured.df
+    assert decision.high - decision.low < measured.high - measured.low
 
 
 def test_single_run_sides_say_drift_was_not_estimated() -> None:

@@ -5,6 +5,10 @@ not depend on the code under test. Its ratio check/baseline is decided like any
 benchmark's (`stats.decide`, run groups and all); the machine is said to have drifted
 when that interval lies wholly above or below 1 and the change exceeds TOLERANCE: beyond
 the reference's own noise, and large enough to matter against a threshold of 10%.
+Its own noise is run-to-run noise: with a baseline of two or three runs, a t interval
+on one or two degrees of freedom could not see even a tenfold change, so the store's
+history of the reference (every stored run of this machine and suite, `judge/drift.py`)
+gives the run-to-run variance whenever it rests on more runs than the comparison.
 A check on a drifted machine does not call the code's change a regression: it exits 3
 and says by how much the machine moved, unless the user accepts the drift.
 
@@ -18,7 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from perfagent.judge.stats import Comparison, Decision, decide
+from perfagent.judge.stats import (
+    DRIFT_HISTORY,
+    DRIFT_MEASURED,
+    Comparison,
+    Decision,
+    DriftPrior,
+    decide,
+)
 from perfagent.measure.reference import NAME as REFERENCE
 from perfagent.results import Samples
 
@@ -44,6 +55,8 @@ class Drift:
     low: float
     high: float
     tolerance: float  # percent
+    # where the run-to-run noise it is judged against came from (stats.DRIFT_*)
+    noise_source: str = DRIFT_MEASURED
 
     @property
     def moved(self) -> bool:
@@ -62,8 +75,13 @@ class Drift:
             f"the machine changed between {then} and {now}: its reference workload "
             f"({REFERENCE}, independent of the code) runs {abs(self.change_percent):.1f}% "
             f"{direction} (95% interval {self.low:.3f}-{self.high:.3f}x, tolerance "
-            f"{self.tolerance:g}%)"
+            f"{self.tolerance:g}%{self._noise_text()})"
         )
+
+    def _noise_text(self) -> str:
+        if self.noise_source == DRIFT_HISTORY:
+            return ", run-to-run noise from the store's history"
+        return ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,13 +90,21 @@ class Drift:
             "high": self.high,
             "tolerance_percent": self.tolerance,
             "moved": self.moved,
+            "noise_source": self.noise_source,
         }
 
 
 def reference_drift(
-    then: Mapping[str, Samples], now: Mapping[str, Samples], tolerance: float = TOLERANCE
+    then: Mapping[str, Samples],
+    now: Mapping[str, Samples],
+    tolerance: float = TOLERANCE,
+    history: DriftPrior | None = None,
 ) -> Drift | None:
-    """The reference's drift from `then` to `now`; None when either side lacks it."""
+    """The reference's drift from `then` to `now`; None when either side lacks it.
+
+    `history` is the reference's run-to-run variance in the store (`drift.from_history`),
+    used when it rests on more runs than the two sides hold.
+    """
     if REFERENCE not in then or REFERENCE not in now:
         return None
     decision: Decision = decide(
@@ -86,8 +112,15 @@ def reference_drift(
         list(then[REFERENCE].groups.values()),
         list(now[REFERENCE].groups.values()),
         tolerance,
+        drift_prior=history,
     )
-    return Drift(ratio=decision.ratio, low=decision.low, high=decision.high, tolerance=tolerance)
+    return Drift(
+        ratio=decision.ratio,
+        low=decision.low,
+        high=decision.high,
+        tolerance=tolerance,
+        noise_source=decision.drift_source,
+    )
 
 
 def explains(drift: Drift, decision: Decision) -> bool:

@@ -24,7 +24,9 @@ Estimate
     variances are shared by the sides: a baseline of N runs thereby gives the head,
     measured in one run, an honest between-run uncertainty, and the head's
     confirmation runs add to it. With a single run on each side nothing is known
-    about drift, sigma_b^2 is taken as 0 and `between_run_estimated` says so.
+    about drift, sigma_b^2 is taken as 0 and `between_run_estimated` says so, unless
+    a prior from the store's history is given: of the two estimates of sigma_b^2, the
+    one with more degrees of freedom is used (`drift_source` names it).
 
 Interval
     Var(difference) = sigma_b^2 (1/R_b + 1/R_h) + sigma_w^2 (sum_b 1/n_r / R_b^2 +
@@ -162,7 +164,8 @@ def decide(
     """Decide one benchmark from its process means, grouped by suite run.
 
     `threshold` is in percent. `drift_prior` is the between-run variance to assume
-    when this comparison cannot estimate it (one run per side). Raises ValueError
+    when this comparison cannot estimate it as well (one run per side, or fewer runs
+    than the prior rests on). Raises ValueError
     when a side has no process means.
     """
     base = _log_groups(base_groups, "baseline")
@@ -193,8 +196,11 @@ def decide(
         ms_between = 0.0
         var_between = 0.0
     drift_source = DRIFT_MEASURED if df_between > 0 else DRIFT_NONE
-    if df_between == 0 and drift_prior is not None and drift_prior.df > 0:
-        # The prior stands in for this comparison's own between-run mean square.
+    if drift_prior is not None and drift_prior.df > df_between:
+        # The better-informed estimate wins: the prior stands in for this comparison's
+        # own between-run mean square when it rests on more runs (always with one run
+        # per side). A store's history holds the baseline's runs and more, so it is the
+        # better estimate of the machine's run-to-run drift whenever it has more levels.
         var_between = drift_prior.variance
         ms_between = var_between + var_within * mean_inv_n
         df_between = drift_prior.df

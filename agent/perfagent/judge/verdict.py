@@ -21,6 +21,7 @@ from perfagent.judge.confirm import measure_and_confirm
 from perfagent.judge.drift import priors_for
 from perfagent.judge.machine_drift import reference_drift, tolerance_for, without_reference
 from perfagent.judge.resolution import for_comparison
+from perfagent.measure.reference import NAME as REFERENCE
 from perfagent.reports import report
 
 if TYPE_CHECKING:
@@ -142,12 +143,11 @@ def check(
     report.ensure_output_dir(settings.output_dir)
     notes: list[str] = []
     confirmations: dict[str, int] = {}
-    # A one-run baseline says nothing of run-to-run drift: the store's history does.
-    priors, drift_history = (
-        priors_for(baseline_store, target.fingerprint_id, target.suite)
-        if len(results.run_ids(baseline)) == 1
-        else ({}, "")
-    )
+    # A one-run baseline says nothing of run-to-run drift: the store's history does. The
+    # machine drift guard always asks it, since a few runs cannot bound the reference.
+    history, history_label = priors_for(baseline_store, target.fingerprint_id, target.suite)
+    one_run = len(results.run_ids(baseline)) == 1
+    priors, drift_history = (history, history_label) if one_run else ({}, "")
     all_base = results.samples_by_name(baseline)
     # The reference workload measures the machine, never the code: not judged as code.
     base_samples = without_reference(all_base)
@@ -188,7 +188,9 @@ def check(
 
     require_common(comparison, baseline_store.location, target.suite)
     all_head = results.samples_by_name(head)
-    drift = reference_drift(all_base, all_head, tolerance_for(settings.threshold))
+    drift = reference_drift(
+        all_base, all_head, tolerance_for(settings.threshold), history.get(REFERENCE)
+    )
     resolutions = for_comparison(comparison, base_samples, all_head)
     # Beside the verdict: a step or creep among the newest baselines that no single gate caught.
     notes += check_notes(baseline_store, target.fingerprint_id, target.suite)
