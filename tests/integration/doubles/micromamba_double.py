@@ -12,9 +12,24 @@ Every call appends a JSON line to $MICROMAMBA_DOUBLE_RECORD_DIR (default
 /var/tmp/micromamba-double)/calls-<uid>.jsonl: arguments, user, and for create the
 sha256 of the environment file.
 
-A failed build, as a real one fails half-way (a solver or download error): while
-the file $RECORD_DIR/fail-next-create exists, create leaves a half-made env behind,
-exits 1 and removes that file (so the next create succeeds).
+A failed build, as a real one fails half-way (a download error): while the file
+$RECORD_DIR/fail-next-create exists, create leaves a half-made env behind, exits 1
+and removes that file (so the next create succeeds).
+
+Read from mamba's sources (github.com/mamba-org/mamba, 03564bf):
+- libmamba/src/api/create.cpp `create`: an existing prefix holding conda-meta is
+  removed when the prompt "Found conda-prefix at '...'. Overwrite?" is answered yes
+  (`--yes`: libmamba/src/core/output.cpp `Console::prompt`), else "Aborting."; a
+  non-empty folder without conda-meta is refused ("Non-conda folder exists at prefix
+  - aborting."). A plain create sets remove_prefix_on_failure to false, so a failed
+  build leaves its prefix behind.
+- libmamba/src/api/install.cpp: `before_execute` touches conda-meta/history
+  (`create_target_directory`) before the packages are fetched and linked, so the
+  half-made env of a failed download has conda-meta/history.
+- libmamba/src/download/downloader.cpp `build_download_error`: "Download error
+  (CODE) MESSAGE [URL]", logged at level critical by the "libmamba" logger.
+- libmamba/src/api/env.cpp `print_envs_impl`: `env list --json` prints {"envs": [...]},
+  every known prefix, the root prefix (base) among them.
 """
 
 import contextlib
@@ -69,25 +84,34 @@ def main():
         spec_digest = hashlib.sha256(Path(spec).read_bytes()).hexdigest()
         record(argv, spec_sha256=spec_digest)
         prefix = root_prefix(argv) / "envs" / name
-        if prefix.exists():
+        if prefix.is_dir() and any(prefix.iterdir()):
+            if not (prefix / "conda-meta").exists():
+                sys.exit("critical libmamba Non-conda folder exists at prefix - aborting.")
+            print(f"Found conda-prefix at '{prefix}'. Overwrite?: [y/N] ", end="")
             if "-y" not in argv and "--yes" not in argv:
-                sys.exit(f"environment {prefix} exists; --yes replaces it")
+                sys.exit("critical libmamba Aborting.")
+            print("y")
             shutil.rmtree(prefix)
         subprocess.run([sys.executable, "-m", "venv", str(prefix)], check=True)
         meta = prefix / "conda-meta"
         meta.mkdir()
+        (meta / "history").touch()  # before the transaction runs, as upstream
         failure = RECORD_DIR / "fail-next-create"
         if failure.exists():
             failure.unlink()
             record(argv, failed=True)
-            sys.exit("critical libmamba Download error (28) Timeout was reached (double)")
+            sys.exit(
+                "critical libmamba Download error (28) Timeout was reached "
+                "[https://conda.anaconda.org/conda-forge/noarch/repodata.json] (double)"
+            )
         (meta / "history").write_text(f"# micromamba double: created from {spec}\n")
         (meta / "double.json").write_text(json.dumps({"spec": spec, "spec_sha256": spec_digest}))
         print(f"Transaction finished: {prefix}")
         return
     if argv[:2] == ["env", "list"]:
         record(argv)
-        envs = sorted(str(p) for p in (root_prefix(argv) / "envs").glob("*") if p.is_dir())
+        root = root_prefix(argv)
+        envs = sorted({str(root), *(str(p) for p in (root / "envs").glob("*") if p.is_dir())})
         print(json.dumps({"envs": envs}))
         return
     if argv[:1] == ["run"]:
