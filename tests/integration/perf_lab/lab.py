@@ -219,12 +219,36 @@ class Lab:
                     f"console: {host.console_log.read_text(errors='replace')[-2000:]}"
                 )
             probe = host.ssh("systemctl is-system-running --wait", check=False, timeout=60)
-            if probe.returncode == 0 or probe.stdout.strip() in {"running", "degraded"}:
+            booted = probe.returncode == 0 or probe.stdout.strip() in {"running", "degraded"}
+            if booted and self._user_logins_permitted(host):
                 return
             time.sleep(1)
         raise RuntimeError(
             f"{host.name} ({host.address}) did not answer on SSH within {timeout:.0f} s"
         )
+
+    def _user_logins_permitted(self, host: LabHost) -> bool:
+        """Whether pam_nologin lets the non-root ops user in: /run/nologin is gone.
+
+        Booted, root can log in while /run/nologin still keeps everyone else out, and
+        systemd-user-sessions.service, which removes it, once failed at boot on one of
+        two hosts booting at once (CI): Ansible, connecting as the ops user, then found
+        the host unreachable. Such a failure is started again, its journal kept.
+        """
+        check = "test ! -e /run/nologin"
+        if host.ssh(check, check=False).returncode == 0:
+            return True
+        if host.ssh("systemctl -q is-failed systemd-user-sessions.service", check=False).returncode:
+            return False  # not failed: still starting
+        journal = host.ssh(
+            "journalctl -b -u systemd-user-sessions.service --no-pager", check=False
+        ).stdout
+        log = self.workdir / "logs" / f"{host.name}.user-sessions.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as out:
+            out.write(journal)
+        host.ssh("systemctl start systemd-user-sessions.service", check=False)
+        return host.ssh(check, check=False).returncode == 0
 
     # -- tear down -----------------------------------------------------------
     def close(self) -> list[str]:
