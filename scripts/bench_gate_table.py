@@ -337,15 +337,18 @@ def _baseline_runs(
     return [trials[keys[(at - k) % len(keys)]].base[:n] for k in range(1 + skip, runs + 1 + skip)]
 
 
-def _history_priors(t: int, trials: dict[int, Trial], n: int) -> dict[str, Any]:
-    """The drift prior `judge.drift.from_history` learns from HISTORY earlier 1-run
-    baselines (the trials before the current baseline's), as a store would hold them."""
+def _history_priors(
+    t: int, trials: dict[int, Trial], n: int, levels: int = HISTORY, skip: int = 1
+) -> dict[str, Any]:
+    """The drift prior `judge.drift.from_history` learns from `levels` earlier 1-run
+    baselines (by default the trials before the current baseline's), as a store would
+    hold them."""
     import pyperf
     from perfagent import results
     from perfagent.judge.drift import from_history
 
     suites = []
-    for index, run in enumerate(_baseline_runs(t, trials, n, runs=HISTORY, skip=1)):
+    for index, run in enumerate(_baseline_runs(t, trials, n, runs=levels, skip=skip)):
         benchmarks = []
         for name in run[0]["means"]:
             runs = [
@@ -374,7 +377,14 @@ def _stored_check(baseline_runs: int = BASELINE_RUNS, prior: bool = False) -> Ru
         kwargs: dict[str, Any] = {}
         if prior:
             if (t, n) not in cache:
-                cache[(t, n)] = _history_priors(t, trials, n)
+                # A store's history holds the current baseline's runs and earlier ones:
+                # for a 1-run baseline HISTORY earlier runs, for a longer one its own
+                # runs and HISTORY more (priors_for reads current and archived entries).
+                cache[(t, n)] = (
+                    _history_priors(t, trials, n)
+                    if baseline_runs == 1
+                    else _history_priors(t, trials, n, levels=baseline_runs + HISTORY, skip=0)
+                )
             kwargs = {"drift_prior": cache[(t, n)].get(name)}
         used = 1
         decision = decide(name, base, [_means(head_runs[0], name)], THRESHOLD, **kwargs)
@@ -407,6 +417,30 @@ def _ab(pairs: int | None) -> Rule:
         else:
             seconds = _cost(base) + _cost(head)
         return Verdict(decision.verdict == V.REGRESSION, seconds)
+
+    return rule
+
+
+def _ab_pooled(trials_pooled: int) -> Rule:
+    """ab on the pairs of `trials_pooled` trials in which this benchmark had the same
+    slowdown (the conditions rotate with period 4): more pairs than one trial records,
+    from the same stream. Windows overlap (each trial starts one), which correlates the
+    cells of a column; each pair is still measured close in time, as ab measures it."""
+    from perfagent.judge.paired import PairedSamples, decide_paired
+    from perfagent.judge.stats import Verdict as V
+
+    def rule(name: str, t: int, trials: dict[int, Trial], stream: Stream) -> Verdict:
+        keys = sorted(trials)
+        at = keys.index(t)
+        period = len(CONDITIONS)
+        chosen = [trials[keys[(at + period * k) % len(keys)]] for k in range(trials_pooled)]
+        base = [e for trial in chosen for e in trial.base]
+        head = [e for trial in chosen for e in trial.head]
+        samples = PairedSamples(
+            name, "second", tuple(_means(base, name)), tuple(_means(head, name))
+        )
+        decision = decide_paired(samples, THRESHOLD)
+        return Verdict(decision.verdict == V.REGRESSION, _cost(base) + _cost(head))
 
     return rule
 
@@ -454,9 +488,16 @@ def rules(stream: Stream) -> list[tuple[str, Rule]]:
     ]
     if _has_prior():
         found.append((f"check, 1-run + history prior ({HISTORY})", _stored_check(1, True)))
+        found.append(
+            (
+                f"check, {BASELINE_RUNS}-run + history prior ({BASELINE_RUNS}+{HISTORY})",
+                _stored_check(BASELINE_RUNS, True),
+            )
+        )
     found += [
         (f"ab, {stream.pairs} pairs", _ab(None)),
         (f"ab, {stream.pairs // 2} pairs", _ab(stream.pairs // 2)),
+        (f"ab, {3 * stream.pairs} pairs (3 trials pooled)", _ab_pooled(3)),
         ("pyperf compare_to + 10%", _pyperf_compare_to),
         ("pytest-benchmark mean:10%", _pytest_benchmark),
     ]
