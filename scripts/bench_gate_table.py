@@ -421,11 +421,13 @@ def _ab(pairs: int | None) -> Rule:
     return rule
 
 
-def _ab_pooled(trials_pooled: int) -> Rule:
-    """ab on the pairs of `trials_pooled` trials in which this benchmark had the same
-    slowdown (the conditions rotate with period 4): more pairs than one trial records,
-    from the same stream. Windows overlap (each trial starts one), which correlates the
-    cells of a column; each pair is still measured close in time, as ab measures it."""
+def _ab_pooled(trials_pooled: int, confirm: bool = False) -> Rule:
+    """ab on the pairs of up to `trials_pooled` trials in which this benchmark had the
+    same slowdown (the conditions rotate with period 4): more pairs than one trial
+    records, from the same stream. With `confirm`, as `perfagent ab` does, the next
+    trial's pairs are added only while the estimate lies beyond the threshold (one trial
+    and up to CONFIRM_RUNS more). Windows overlap (each trial starts one), which
+    correlates the cells of a column; each pair is still measured close in time."""
     from perfagent.judge.paired import PairedSamples, decide_paired
     from perfagent.judge.stats import Verdict as V
 
@@ -433,13 +435,17 @@ def _ab_pooled(trials_pooled: int) -> Rule:
         keys = sorted(trials)
         at = keys.index(t)
         period = len(CONDITIONS)
-        chosen = [trials[keys[(at + period * k) % len(keys)]] for k in range(trials_pooled)]
-        base = [e for trial in chosen for e in trial.base]
-        head = [e for trial in chosen for e in trial.head]
-        samples = PairedSamples(
-            name, "second", tuple(_means(base, name)), tuple(_means(head, name))
-        )
-        decision = decide_paired(samples, THRESHOLD)
+        chosen: list[Trial] = []
+        while len(chosen) < trials_pooled:
+            chosen.append(trials[keys[(at + period * len(chosen)) % len(keys)]])
+            base = [e for trial in chosen for e in trial.base]
+            head = [e for trial in chosen for e in trial.head]
+            samples = PairedSamples(
+                name, "second", tuple(_means(base, name)), tuple(_means(head, name))
+            )
+            decision = decide_paired(samples, THRESHOLD)
+            if confirm and not decision.suspect:
+                break
         return Verdict(decision.verdict == V.REGRESSION, _cost(base) + _cost(head))
 
     return rule
@@ -498,6 +504,10 @@ def rules(stream: Stream) -> list[tuple[str, Rule]]:
         (f"ab, {stream.pairs} pairs", _ab(None)),
         (f"ab, {stream.pairs // 2} pairs", _ab(stream.pairs // 2)),
         (f"ab, {3 * stream.pairs} pairs (3 trials pooled)", _ab_pooled(3)),
+        (
+            f"ab, {stream.pairs} + {stream.pairs} per confirmation (ab's rule)",
+            _ab_pooled(1 + CONFIRM_RUNS, confirm=True),
+        ),
         ("pyperf compare_to + 10%", _pyperf_compare_to),
         ("pytest-benchmark mean:10%", _pytest_benchmark),
     ]

@@ -30,6 +30,17 @@ Store = Annotated[
         show_default=False,
     ),
 ]
+ConfirmRuns = Annotated[
+    int | None,
+    typer.Option(
+        "--confirm-runs",
+        min=0,
+        help="How many times benchmarks beyond the threshold are measured again before "
+        "they fail (check: one more run of them each time; ab: as many pairs again). "
+        "[default 2]",
+        show_default=False,
+    ),
+]
 Threshold = Annotated[
     float | None,
     typer.Option(

@@ -71,6 +71,7 @@ def command(
     benchmark: options.Patterns = None,
     metric: options.Metric = None,
     pairs: Pairs = None,
+    confirm_runs: options.ConfirmRuns = None,
     seed: Seed = None,
     duet: Duet = False,
     base_commit: BaseCommit = None,
@@ -90,8 +91,10 @@ def command(
 
     Verdicts, exit codes and artifacts are those of `perfagent check`: 0 no regression,
     1 regression beyond the threshold with its 95% interval above 1, 2 bad input;
-    fewer than 3 pairs are `inconclusive`. It also prints the smallest slowdown these
-    pairs can detect with 90% power, and warns where that exceeds the threshold. The
+    fewer than 3 pairs are `inconclusive`. A benchmark beyond the threshold gets as
+    many pairs again before it fails, up to --confirm-runs times. It also prints the
+    smallest slowdown these pairs can detect with 90% power, and warns where that
+    exceeds the threshold. The
     suite is listed by this interpreter, so its bench_*.py files must import the code
     under test inside the benchmark or its setup, not at module level.
 
@@ -115,6 +118,7 @@ def command(
         output_dir=output_dir,
         metric=metric,
         timeout=timeout,
+        confirm_runs=confirm_runs,
     )
     sides = sides_from(
         base_python, head_python, base_commit=base_commit, head_commit=commit or detect_commit()

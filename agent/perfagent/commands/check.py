@@ -19,16 +19,6 @@ ResultsFile = Annotated[
         dir_okay=False,
     ),
 ]
-ConfirmRuns = Annotated[
-    int | None,
-    typer.Option(
-        "--confirm-runs",
-        min=0,
-        help="How many times benchmarks beyond the threshold are measured again before the "
-        "check fails. [default 2]",
-        show_default=False,
-    ),
-]
 
 
 AcceptDrift = Annotated[
@@ -54,7 +44,7 @@ def command(
     rigorous: options.Rigorous = False,
     processes: options.Processes = None,
     timeout: options.Timeout = None,
-    confirm_runs: ConfirmRuns = None,
+    confirm_runs: options.ConfirmRuns = None,
     commit: options.Commit = None,
     quiet: options.Quiet = False,
     accept_drift: AcceptDrift = False,

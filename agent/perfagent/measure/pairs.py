@@ -92,10 +92,12 @@ def run_pairs(
     say: Callable[[str], None] | None = None,
     progress: Progress | None = None,
     duet: bool = False,
+    reuse_loops: Mapping[str, int] | None = None,
 ) -> PairedRun:
     """Measure `pairs` pairs of worker processes (time), or each side's run (instructions).
 
     `duet`: the two processes of a pair at the same time, on two CPUs (see above).
+    `reuse_loops`: loop counts of an earlier paired run to reuse (no calibration).
     """
     import time
 
@@ -111,7 +113,7 @@ def run_pairs(
     measured = [*names, REFERENCE_NAME] if runner.reference_available() else names
     common = runner.run_metadata(suite, settings, fingerprint, commit=None)
     rng = random.Random(seed)
-    loops: dict[str, int] = {}
+    loops = {name: n for name, n in (reuse_loops or {}).items() if name in measured}
     workers: dict[str, list[runner.WorkerResult]] = {BASE: [], HEAD: []}
     first: list[str] = []
     python = {BASE: sides.base_python, HEAD: sides.head_python}
