@@ -125,9 +125,23 @@ def test_identical_environments_pass(suite: Path, tmp_path: Path) -> None:
 def test_two_pairs_are_inconclusive_never_a_regression(suite: Path, tmp_path: Path) -> None:
     base = environment(tmp_path, "base", 2000)
     head = environment(tmp_path, "head", 6000)
-    done = ab(suite, base, head, tmp_path / "out", "--pairs", "2")
+    # Without confirmation pairs: by default the threefold suspect would get 2 more pairs.
+    done = ab(suite, base, head, tmp_path / "out", "--pairs", "2", "--confirm-runs", "0")
     assert done.returncode == 0, done.stdout + done.stderr
     assert set(verdicts(tmp_path / "out").values()) == {"inconclusive"}
+
+
+def test_a_suspect_gets_more_pairs_before_it_fails(suite: Path, tmp_path: Path) -> None:
+    base = environment(tmp_path, "base", 2000)
+    head = environment(tmp_path, "head", 6000)
+    # Two pairs cannot decide (inconclusive); the suspect's two more pairs can.
+    done = ab(suite, base, head, tmp_path / "out", "--pairs", "2", "--confirm-runs", "1")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "measuring 2 more pairs of them (1 of 1): lib.work" in done.stdout + done.stderr
+    analysis = json.loads(next((tmp_path / "out" / "analysis").glob("*.json")).read_text())
+    work = next(b for b in analysis["benchmarks"] if b["name"] == "lib.work")
+    assert work["verdict"] == "regression"
+    assert work["confirmation_runs"] == 1
 
 
 def test_instruction_counts_prove_ten_percent(suite: Path, tmp_path: Path) -> None:
