@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from perfagent import results
-from perfagent.judge.confirm import confirmation_runs
+from perfagent.judge.confirm import confirm_suspects
 from perfagent.judge.paired import DEFAULT_PAIRS, PairedSamples, compare_paired
 from perfagent.judge.resolution import Resolution, paired
 from perfagent.measure.pairs import Sides
@@ -123,21 +123,13 @@ def ab(
         progress=progress,
         duet=duet,
     )
+
     # As check measures its suspects again, ab gives them `pairs` more pairs, up to
     # confirm_runs times, and decides on all their pairs: measured on this machine's
     # recorded pairs (make bench-gate), 10 pairs and up to 20 more catch 90% of 1.15x
     # slowdowns where 10 alone catch 70%, and unchanged code mostly stops at 10.
-    confirmations: dict[str, int] = {}
-    total = confirmation_runs(settings)
-    for attempt in range(1, total + 1):
-        suspects = [d.name for d in _comparison(measured, settings).suspects]
-        if not suspects:
-            break
-        if say is not None:
-            say(
-                f"{len(suspects)} benchmark(s) beyond the threshold, measuring {pairs} more "
-                f"pairs of them ({attempt} of {total}): {', '.join(suspects)}"
-            )
+    def measure_again(suspects: list[str], attempt: int) -> None:
+        nonlocal measured
         more = run_pairs(
             loaded,
             [spec for spec in selected if spec.name in suspects],
@@ -152,8 +144,16 @@ def ab(
             reuse_loops=measured.loops,
         )
         measured = _extended(measured, more)
-        for name in suspects:
-            confirmations[name] = confirmations.get(name, 0) + 1
+
+    confirmations: dict[str, int] = {}
+    confirm_suspects(
+        settings,
+        lambda: [d.name for d in _comparison(measured, settings).suspects],
+        measure_again,
+        how=f"measuring {pairs} more pairs of them",
+        say=say,
+        confirmations=confirmations,
+    )
     return AbResult(
         outcome=outcome_of(
             measured,
@@ -219,7 +219,7 @@ def outcome_of(
     }
     same_python = sides.base_python == sides.head_python
     # Every round of more pairs has as many as the first round.
-    rounds = 1 + max(confirmations.values(), default=0) if confirmations else 1
+    rounds = 1 + max((confirmations or {}).values(), default=0)
     first_round = len(measured.first) // rounds
     if measured.first and "both" in measured.first:
         how = (

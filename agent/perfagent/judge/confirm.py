@@ -69,16 +69,9 @@ def measure_and_confirm(
         settings.threshold_for,
         drift_priors=drift_priors,
     )
-    total = confirmation_runs(settings)
-    for attempt in range(1, total + 1):
-        suspects = [d.name for d in comparison.suspects]
-        if not suspects:
-            break
-        if say is not None:
-            say(
-                f"{len(suspects)} benchmark(s) beyond the threshold, measuring them again "
-                f"({attempt} of {total}): {', '.join(suspects)}"
-            )
+
+    def measure_again(suspects: list[str], _attempt: int) -> None:
+        nonlocal head, comparison
         specs = [spec for spec in selected if spec.name in suspects]
         again = run_suite(
             loaded,
@@ -90,8 +83,6 @@ def measure_and_confirm(
             loops=loops,
         )
         head = results.merge([head, again])
-        for name in suspects:
-            confirmations[name] = confirmations.get(name, 0) + 1
         pooled = results.samples_by_name(results.select(head, suspects))
         redecided = stats.compare(
             {n: base_samples[n] for n in suspects},
@@ -100,4 +91,40 @@ def measure_and_confirm(
             drift_priors=drift_priors,
         )
         comparison = comparison.replace(redecided.decisions)
+
+    confirm_suspects(
+        settings,
+        lambda: [d.name for d in comparison.suspects],
+        measure_again,
+        how="measuring them again",
+        say=say,
+        confirmations=confirmations,
+    )
     return head, comparison
+
+
+def confirm_suspects(
+    settings: Settings,
+    suspects: Callable[[], list[str]],
+    measure_again: Callable[[list[str], int], None],
+    *,
+    how: str,
+    say: Callable[[str], None] | None,
+    confirmations: dict[str, int],
+) -> None:
+    """The confirmation rounds of check and ab: while `suspects()` names benchmarks beyond
+    the threshold, up to `confirmation_runs` times, say so and `measure_again(names,
+    attempt)`; `confirmations` counts, per benchmark, the rounds it got."""
+    total = confirmation_runs(settings)
+    for attempt in range(1, total + 1):
+        names = suspects()
+        if not names:
+            break
+        if say is not None:
+            say(
+                f"{len(names)} benchmark(s) beyond the threshold, {how} "
+                f"({attempt} of {total}): {', '.join(names)}"
+            )
+        measure_again(names, attempt)
+        for name in names:
+            confirmations[name] = confirmations.get(name, 0) + 1
