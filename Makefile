@@ -107,10 +107,15 @@ BENCH_GATE_REPEATS ?= 10
 # streams of worker processes (mixed: pairs one after the other; duet: at once; hazelbean:
 # a hazelbean subset, when installed). About 25 min per stream on a loaded 2-core VM.
 BENCH_GATE_STREAMS ?= mixed,duet,hazelbean
+# `perfagent ab` itself, run as is, per stream (scripts/bench_gate_ab.py): about 1 min
+# (mixed) and 2-3 min (hazelbean) per run here.
+BENCH_GATE_AB_STREAMS ?= mixed,hazelbean
+BENCH_GATE_AB_TRIALS ?= 20
 
 bench-gate: $(DEV_STAMP)
 	$(PY) scripts/bench_gate.py
 	$(PY) scripts/bench_gate_table.py --streams $(BENCH_GATE_STREAMS)
+	$(PY) scripts/bench_gate_ab.py --streams $(BENCH_GATE_AB_STREAMS) --trials $(BENCH_GATE_AB_TRIALS)
 	$(PY) scripts/bench_gate_real.py --repeats $(BENCH_GATE_REPEATS)
 
 # The hazelbean check's wall time, time in timed calls and overhead factor: the legacy
